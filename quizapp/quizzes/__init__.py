@@ -1,0 +1,1 @@
+"""Quiz generation (pure) and the attempt lifecycle (services)."""

@@ -1,0 +1,1 @@
+"""Signing in and out, joining a class, first-time setup and password changes."""

@@ -1,0 +1,75 @@
+"""Error pages for people and JSON errors for API clients; never a traceback."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from quizapp.extensions import db
+
+
+def wants_json() -> bool:
+    """API routes and clients that ask for JSON get JSON errors."""
+    return request.path.startswith("/api/") or (request.accept_mimetypes.best == "application/json")
+
+
+def _respond(status: int, title: str, message: str):
+    if wants_json():
+        return jsonify({"error": {"status": status, "title": title, "message": message}}), status
+    return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+MESSAGES = {
+    400: ("Bad request", "The request could not be understood."),
+    403: ("Not allowed", "You do not have permission to see this page."),
+    404: ("Not found", "There is nothing at this address."),
+    405: ("Not allowed", "This address does not accept that kind of request."),
+    409: ("Conflict", "This was changed elsewhere; reload the page and try again."),
+    413: ("Too large", "What you sent is too large."),
+    429: ("Too many tries", "Please wait a moment before trying again."),
+    503: (
+        "Busy",
+        "The service is briefly unavailable. Your saved answers are safe; try again in a moment.",
+    ),
+}
+
+
+def init_app(app: Flask) -> None:
+    """Install the handlers."""
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return _respond(
+            400,
+            "Form expired",
+            "The form was open too long or came from elsewhere. "
+            "Go back, reload the page and send it again; nothing you saved earlier is lost.",
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        title, message = MESSAGES.get(error.code or 500, (error.name, error.description or ""))
+        if error.code == 400 and error.description and "CSRF" not in error.description:
+            message = error.description
+        response = _respond(error.code or 500, title, message)
+        if error.code == 429 and getattr(error, "retry_after", None):
+            response[0].headers["Retry-After"] = str(error.retry_after)
+        return response
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception):
+        if isinstance(error, HTTPException):
+            return http_error(error)
+        db.session.rollback()
+        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        from sqlalchemy.exc import DBAPIError, OperationalError
+
+        if (
+            isinstance(error, (OperationalError, DBAPIError))
+            and getattr(error, "connection_invalidated", False)
+        ) or isinstance(error, OperationalError):
+            return _respond(503, *MESSAGES[503])
+        return _respond(
+            500, InternalServerError.name, "Something went wrong on our side. It has been logged."
+        )

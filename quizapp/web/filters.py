@@ -1,0 +1,35 @@
+"""Template filters and globals."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Flask
+
+from quizapp.rendering import markdown_inline, markdown_to_html
+
+DIFFICULTY_LABELS = {1: "Recall", 2: "Understanding", 3: "Analysis"}
+
+
+def format_datetime(value: datetime | None, fmt: str = "%d %b %Y, %H:%M") -> str:
+    """A UTC datetime shown in UTC, with the zone named."""
+    if value is None:
+        return "—"
+    return value.astimezone(UTC).strftime(fmt) + " UTC"
+
+
+def format_score(value: float | None) -> str:
+    """Points without trailing zeros: 3, 2.5, 0.33."""
+    if value is None:
+        return "—"
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def init_app(app: Flask) -> None:
+    """Register filters."""
+    app.jinja_env.filters["markdown"] = markdown_to_html
+    app.jinja_env.filters["markdown_inline"] = markdown_inline
+    app.jinja_env.filters["datetime"] = format_datetime
+    app.jinja_env.filters["score"] = format_score
+    app.jinja_env.globals["DIFFICULTY_LABELS"] = DIFFICULTY_LABELS
+    app.jinja_env.globals["now_utc"] = lambda: datetime.now(UTC)

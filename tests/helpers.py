@@ -1,0 +1,75 @@
+"""Factories for tests (after CTFd's tests/helpers.py): small functions that build rows."""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+from quizapp import accounts
+from quizapp.content import load_content
+from quizapp.content.importer import import_bundle
+from quizapp.extensions import db
+from quizapp.models import SchoolClass, User
+from quizapp.resources import content_paths
+
+_counter = itertools.count(1)
+STUDENT_PASSWORD = "river-cedar-lantern"
+STAFF_PASSWORD = "a long teacher passphrase"
+
+
+def gen_teacher(email: str | None = None, name: str = "Ms Teacher", role: str = "teacher") -> User:
+    """A teacher (or admin) with STAFF_PASSWORD."""
+    user = accounts.create_staff(
+        db.session,
+        email or f"teacher{next(_counter)}@school.example",
+        name,
+        role=role,
+        password=STAFF_PASSWORD,
+    )
+    db.session.commit()
+    return user
+
+
+def gen_class(teacher: User, name: str = "9A History") -> SchoolClass:
+    """A class with a fresh join code."""
+    school_class = SchoolClass(
+        name=name, teacher=teacher, join_code=accounts.generate_join_code(db.session)
+    )
+    db.session.add(school_class)
+    db.session.commit()
+    return school_class
+
+
+def gen_student(school_class: SchoolClass | None = None, name: str | None = None) -> User:
+    """A student with STUDENT_PASSWORD, enrolled in ``school_class`` if given."""
+    user = accounts.create_student(
+        db.session, name or f"Student {next(_counter)}", STUDENT_PASSWORD, school_class
+    )
+    db.session.commit()
+    return user
+
+
+def import_curated_content() -> None:
+    """Import the repository's content into the current database."""
+    import_bundle(db.session, load_content(content_paths()))
+    db.session.commit()
+
+
+def csrf_token(client, path: str) -> str:
+    """The CSRF token of the form on ``path``."""
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', html
+    )
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def sign_in(client, login: str, password: str, follow: bool = False):
+    """Sign in through the form, with its CSRF token."""
+    token = csrf_token(client, "/sign-in")
+    return client.post(
+        "/sign-in",
+        data={"login": login, "password": password, "csrf_token": token},
+        follow_redirects=follow,
+    )
