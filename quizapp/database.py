@@ -1,20 +1,42 @@
-"""Backend-specific connection settings, applied when the engine connects."""
+"""Backend-specific connection settings, applied when the engine connects.
+
+SQLite: WAL (readers never wait for the writer), a busy timeout, and write transactions that
+start with BEGIN IMMEDIATE, so that two writers never both read and then fail to upgrade their
+lock (the classic 'database is locked'). Requests that only read (GET, HEAD) begin deferred.
+"""
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 from sqlalchemy import event
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def _tune_sqlite(dbapi_connection, _record) -> None:
-    # WAL lets readers run while one writer writes; NORMAL sync is durable in WAL mode
-    # against application crashes (what a killed server process is).
+    # Let SQLAlchemy emit BEGIN itself (below) instead of pysqlite's implicit transactions.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    # NORMAL is durable in WAL mode against a crash of the application process.
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=15000")
     cursor.close()
+
+
+def _begin_sqlite(connection) -> None:
+    reading = has_request_context() and request.method in READ_METHODS
+    connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+
+
+def tune_engine(engine) -> None:
+    """Install the SQLite tuning on an engine (once)."""
+    if engine.dialect.name != "sqlite" or getattr(engine, "_quizapp_tuned", False):
+        return
+    event.listen(engine, "connect", _tune_sqlite)
+    event.listen(engine, "begin", _begin_sqlite)
+    engine._quizapp_tuned = True
 
 
 def init_app(app: Flask) -> None:
@@ -22,7 +44,4 @@ def init_app(app: Flask) -> None:
     from quizapp.extensions import db
 
     with app.app_context():
-        engine = db.engine
-        if engine.dialect.name == "sqlite" and not getattr(engine, "_quizapp_tuned", False):
-            event.listen(engine, "connect", _tune_sqlite)
-            engine._quizapp_tuned = True
+        tune_engine(db.engine)

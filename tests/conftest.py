@@ -29,7 +29,8 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def _worker_schema() -> str:
-    return "qa_" + os.environ.get("PYTEST_XDIST_WORKER", "main")
+    # Unique per process, so that two test runs on one machine never share tables.
+    return f"qa_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{os.getpid()}"
 
 
 @pytest.fixture(scope="session")

@@ -70,8 +70,11 @@ def test_lesson_quiz_generated_from_blueprint(ctx):
         quiz = db.session.scalar(select(Quiz).where(Quiz.slug == f"{lesson.slug}-quiz"))
         expected = sum(row["count"] for row in lesson.blueprint["items"])
         assert quiz is not None and len(quiz.items) == expected
-    module = db.session.scalar(select(Module).where(Module.slug == "example-module"))
-    assert [item.kind for item in module.items] == ["lesson", "quiz", "quiz"]
+    modules = list(db.session.scalars(select(Module)))
+    assert modules and all(module.items for module in modules)
+    for module in modules:
+        for item in module.items:
+            assert (item.lesson is None) != (item.quiz is None)
 
 
 def test_unicode_survives_the_database(ctx):

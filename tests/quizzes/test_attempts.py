@@ -1,0 +1,180 @@
+"""The attempt lifecycle against a real database (both backends)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from quizapp.extensions import db
+from quizapp.models import Assignment, Attempt, Quiz, Response
+from quizapp.models._types import utcnow
+from quizapp.questions import get_type
+from quizapp.quizzes.attempts import (
+    AttemptError,
+    finalise_expired_attempts,
+    save_answer,
+    start_attempt,
+    submit_attempt,
+    versions_for,
+)
+from tests.helpers import gen_class, gen_student, gen_teacher, import_curated_content
+
+
+@pytest.fixture
+def setting(ctx):
+    import_curated_content()
+    teacher = gen_teacher()
+    school_class = gen_class(teacher)
+    student = gen_student(school_class)
+    quiz = db.session.scalar(select(Quiz).where(Quiz.slug == "example-quiz"))
+    assignment = Assignment(
+        class_id=school_class.id,
+        kind="quiz",
+        quiz_id=quiz.id,
+        title=quiz.title,
+        attempts_allowed=2,
+        grading_method="highest",
+        shuffle_options=True,
+    )
+    db.session.add(assignment)
+    db.session.commit()
+    return {
+        "student": student,
+        "quiz": quiz,
+        "assignment": assignment,
+        "class": school_class,
+        "teacher": teacher,
+    }
+
+
+def perfect_answers(attempt):
+    versions = versions_for(db.session, attempt)
+    for entry in attempt.layout:
+        version = versions[entry["version_id"]]
+        yield entry["slot"], get_type(version.qtype).correct_answer(version.body)
+
+
+def test_start_resumes_the_open_attempt(setting):
+    first = start_attempt(db.session, setting["quiz"], setting["student"], setting["assignment"])
+    db.session.commit()
+    again = start_attempt(db.session, setting["quiz"], setting["student"], setting["assignment"])
+    assert again.id == first.id
+    assert len(first.layout) == len(setting["quiz"].items)
+
+
+def test_perfect_answers_score_full_marks_and_submit_is_idempotent(setting):
+    attempt = start_attempt(db.session, setting["quiz"], setting["student"], setting["assignment"])
+    for slot, answer in perfect_answers(attempt):
+        assert save_answer(db.session, attempt, slot, answer, seq=None, grace_seconds=5).applied
+    db.session.commit()
+    submitted = submit_attempt(db.session, attempt)
+    db.session.commit()
+    assert submitted.score == submitted.max_score == len(attempt.layout)
+    again = submit_attempt(db.session, attempt)
+    assert again.submitted_at == submitted.submitted_at and again.score == submitted.score
+    assert db.session.scalar(
+        select(func.count()).select_from(Response).where(Response.attempt_id == attempt.id)
+    ) == len(attempt.layout)
+
+
+def test_out_of_order_save_never_overwrites_newer(setting):
+    attempt = start_attempt(db.session, setting["quiz"], setting["student"], setting["assignment"])
+    versions = versions_for(db.session, attempt)
+    slot = next(
+        e["slot"] for e in attempt.layout if versions[e["version_id"]].qtype == "short_answer"
+    )
+    assert save_answer(db.session, attempt, slot, "newer", seq=5, grace_seconds=5).applied
+    assert not save_answer(db.session, attempt, slot, "older", seq=4, grace_seconds=5).applied
+    assert not save_answer(db.session, attempt, slot, "replay", seq=5, grace_seconds=5).applied
+    db.session.commit()
+    stored = db.session.scalar(
+        select(Response).where(Response.attempt_id == attempt.id, Response.slot == slot)
+    )
+    assert stored.answer == "newer" and stored.client_seq == 5
+
+
+def test_no_saves_after_deadline_and_grace(setting):
+    setting["assignment"].time_limit_minutes = 10
+    db.session.commit()
+    start = utcnow() - timedelta(minutes=20)
+    attempt = start_attempt(
+        db.session, setting["quiz"], setting["student"], setting["assignment"], now=start
+    )
+    db.session.commit()
+    with pytest.raises(AttemptError) as error:
+        save_answer(db.session, attempt, 1, None, seq=None, grace_seconds=5)
+    assert error.value.code == "time_up"
+
+
+def test_expired_attempt_finalised_by_sweeper_with_saved_answers(setting):
+    setting["assignment"].time_limit_minutes = 10
+    db.session.commit()
+    start = utcnow() - timedelta(minutes=9)
+    attempt = start_attempt(
+        db.session, setting["quiz"], setting["student"], setting["assignment"], now=start
+    )
+    slot, answer = next(iter(perfect_answers(attempt)))
+    save_answer(db.session, attempt, slot, answer, seq=None, grace_seconds=5)
+    db.session.commit()
+    assert (
+        finalise_expired_attempts(db.session, now=utcnow() + timedelta(minutes=5), grace_seconds=5)
+        == 1
+    )
+    db.session.commit()
+    db.session.refresh(attempt)
+    assert attempt.state == "submitted" and attempt.submitted_by == "timer" and attempt.score == 1.0
+
+
+def test_attempts_allowed_is_enforced(setting):
+    for _ in range(2):
+        attempt = start_attempt(
+            db.session, setting["quiz"], setting["student"], setting["assignment"]
+        )
+        submit_attempt(db.session, attempt)
+        db.session.commit()
+    with pytest.raises(AttemptError) as error:
+        start_attempt(db.session, setting["quiz"], setting["student"], setting["assignment"])
+    assert error.value.code == "no_attempts_left"
+
+
+def test_attempt_keeps_its_version_after_an_edit(setting):
+    from quizapp.content.importer import write_question_version
+    from quizapp.content.specs import QuestionSpec
+    from quizapp.models import Question
+
+    attempt = start_attempt(db.session, setting["quiz"], setting["student"], setting["assignment"])
+    db.session.commit()
+    question = db.session.scalar(select(Question).where(Question.slug == "ex-saturday"))
+    old_version = question.current_version
+    spec = QuestionSpec(
+        id="ex-saturday",
+        type="true_false",
+        topic=old_version.topic.slug,
+        difficulty=1,
+        cognitive="remember",
+        prompt="Edited: 20 January 1990 was a Sunday.",
+        body={"answer": False},
+        explanation="It was a Saturday.",
+        sources=["LAT-27"],
+        tags=["dates"],
+    )
+    write_question_version(db.session, question, spec, old_version.topic, None)
+    db.session.commit()
+    slot = next(e["slot"] for e in attempt.layout if e["version_id"] == old_version.id)
+    save_answer(db.session, attempt, slot, True, seq=None, grace_seconds=5)
+    graded = submit_attempt(db.session, attempt)
+    db.session.commit()
+    response = db.session.scalar(
+        select(Response).where(Response.attempt_id == graded.id, Response.slot == slot)
+    )
+    assert response.version_id == old_version.id and response.fraction == 1.0
+
+
+def test_practice_attempt_is_separate_from_assignment(setting):
+    practice = start_attempt(db.session, setting["quiz"], setting["student"], None)
+    graded = start_attempt(db.session, setting["quiz"], setting["student"], setting["assignment"])
+    db.session.commit()
+    assert practice.id != graded.id and practice.is_practice and not graded.is_practice
+    assert db.session.scalar(select(func.count()).select_from(Attempt)) == 2
