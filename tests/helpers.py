@@ -73,3 +73,19 @@ def sign_in(client, login: str, password: str, follow: bool = False):
         data={"login": login, "password": password, "csrf_token": token},
         follow_redirects=follow,
     )
+
+
+def import_examples():
+    """Import only the worked examples (topics, sources, one question of each type) and a quiz
+    'example-quiz' holding them all; independent of the curated bank's size and lessons."""
+    from quizapp.content.specs import QuizSpec
+    from quizapp.models import Quiz
+    from quizapp.resources import resource_path
+
+    bank = resource_path("question_bank")
+    bundle = load_content([bank / "topics.yaml", bank / "sources.yaml", bank / "examples.yaml"])
+    bundle.quizzes.append(QuizSpec(id="example-quiz", title="Example quiz with every question type",
+                                   questions=[q.id for q in bundle.questions]))
+    import_bundle(db.session, bundle)
+    db.session.commit()
+    return db.session.scalar(db.select(Quiz).where(Quiz.slug == "example-quiz"))

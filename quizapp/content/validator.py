@@ -10,7 +10,6 @@ import re
 from collections import Counter, defaultdict
 
 from quizapp.content.specs import ContentBundle, ContentProblem, QuestionSpec
-from quizapp.quizzes.generation import QuestionCard, generate_quiz
 
 # The seed article's evaluative words (CONTENT.md, "Voice"): allowed only inside a stimulus.
 EVALUATIVE_WORDS = re.compile(
@@ -20,8 +19,10 @@ EVALUATIVE_WORDS = re.compile(
 )
 
 
-def question_cards(questions: list[QuestionSpec]) -> list[QuestionCard]:
+def question_cards(questions: list[QuestionSpec]):
     """Generation cards for parsed questions."""
+    from quizapp.quizzes.generation import QuestionCard  # generation imports content.specs
+
     return [QuestionCard(q.id, q.topic, q.difficulty, q.type, tuple(q.tags)) for q in questions]
 
 
@@ -188,6 +189,8 @@ def _check_blueprint(owner, blueprint, topics, cards, add, line=None):
         if row.topic and row.topic not in topics:
             add(owner, "blueprint", f"unknown topic {row.topic!r}", line)
     if blueprint.rows and cards:
+        from quizapp.quizzes.generation import generate_quiz
+
         generated = generate_quiz(cards, blueprint, seed=1)
         for shortfall in generated.shortfalls:
             add(owner, "blueprint", str(shortfall), line)

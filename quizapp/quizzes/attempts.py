@@ -210,9 +210,9 @@ def save_answer(
     """
     now = now or utcnow()
     if attempt.state != "in_progress":
-        raise AttemptError(
-            "submitted", "This attempt has been submitted; answers can no longer change."
-        )
+        if attempt.submitted_by == "timer":
+            raise AttemptError("time_up", "Time is up: your saved answers were submitted.", status=403)
+        raise AttemptError("submitted", "This attempt has been submitted; answers can no longer change.")
     if not accepts_answers(attempt.deadline_at, now, grace(grace_seconds)):
         raise AttemptError(
             "time_up", "Time is up: answers after the deadline are not accepted.", status=403
@@ -249,14 +249,10 @@ def _upsert_response(
 ) -> SaveResult:
     dialect = session.get_bind().dialect.name
     table = Response.__table__
+    current = session.scalar(select(Response.client_seq).where(Response.attempt_id == attempt_id, Response.slot == slot))
+    if current is None and is_blank_answer(answer):
+        return SaveResult(slot, True, seq or 0, now)  # nothing to keep: no answer, and none before
     if seq is None:
-        current = session.scalar(
-            select(Response.client_seq).where(
-                Response.attempt_id == attempt_id, Response.slot == slot
-            )
-        )
-        if current is None and is_blank_answer(answer):
-            return SaveResult(slot, False, 0, now)
         seq = (current or 0) + 1
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
     stmt = insert.values(

@@ -22,6 +22,7 @@ def _respond(status: int, title: str, message: str):
 
 MESSAGES = {
     400: ("Bad request", "The request could not be understood."),
+    401: ("Sign in needed", "Please sign in again; your saved answers are kept."),
     403: ("Not allowed", "You do not have permission to see this page."),
     404: ("Not found", "There is nothing at this address."),
     405: ("Not allowed", "This address does not accept that kind of request."),

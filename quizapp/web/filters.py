@@ -25,6 +25,16 @@ def format_score(value: float | None) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
+# The main navigation per role; an entry shows only once its blueprint is registered.
+NAVIGATION = {
+    "student": [("student.home", "My work"), ("student.progress", "My progress")],
+    "teacher": [("teacher.dashboard", "Classes"), ("bank.index", "Question bank"),
+                ("builders.quizzes", "Quizzes"), ("builders.modules", "Modules")],
+    "admin": [("teacher.dashboard", "Classes"), ("bank.index", "Question bank"),
+              ("builders.quizzes", "Quizzes"), ("builders.modules", "Modules"), ("admin.index", "Admin")],
+}
+
+
 def init_app(app: Flask) -> None:
     """Register filters."""
     app.jinja_env.filters["markdown"] = markdown_to_html
@@ -33,3 +43,12 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["score"] = format_score
     app.jinja_env.globals["DIFFICULTY_LABELS"] = DIFFICULTY_LABELS
     app.jinja_env.globals["now_utc"] = lambda: datetime.now(UTC)
+
+    def nav_items():
+        from flask_login import current_user
+
+        if not current_user.is_authenticated:
+            return []
+        return [(e, label) for e, label in NAVIGATION.get(current_user.role, []) if e in app.view_functions]
+
+    app.jinja_env.globals["nav_items"] = nav_items

@@ -41,6 +41,14 @@ def load_user(token: str):
     return user
 
 
+@login_manager.unauthorized_handler
+def unauthorized():
+    """API clients get a JSON 401; people are sent to sign in and brought back."""
+    if request.path.startswith("/api/"):
+        abort(401)
+    return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
+
+
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Please sign in to continue."
 login_manager.login_message_category = "info"

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from quizapp.extensions import db
-from quizapp.models import Assignment, Attempt, Quiz, Response
+from quizapp.models import Assignment, Attempt, Response
 from quizapp.models._types import utcnow
 from quizapp.questions import get_type
 from quizapp.quizzes.attempts import (
@@ -19,16 +19,15 @@ from quizapp.quizzes.attempts import (
     submit_attempt,
     versions_for,
 )
-from tests.helpers import gen_class, gen_student, gen_teacher, import_curated_content
+from tests.helpers import gen_class, gen_student, gen_teacher, import_examples
 
 
 @pytest.fixture
 def setting(ctx):
-    import_curated_content()
+    quiz = import_examples()
     teacher = gen_teacher()
     school_class = gen_class(teacher)
     student = gen_student(school_class)
-    quiz = db.session.scalar(select(Quiz).where(Quiz.slug == "example-quiz"))
     assignment = Assignment(
         class_id=school_class.id,
         kind="quiz",

@@ -1,0 +1,1 @@
+"""The student's side of learning: question views, lessons, review and progress."""

@@ -1,0 +1,122 @@
+"""Loading objects for the signed-in user, or 404: one place for 'may this person see it?'.
+
+A teacher sees their own classes and what belongs to them (assignments, students, attempts);
+an admin sees everything; a student sees their own attempts and their classes' assignments.
+Objects outside someone's reach answer 404, so ids cannot be probed.
+"""
+
+from __future__ import annotations
+
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import select
+
+from quizapp.extensions import db
+from quizapp.models import Assignment, Attempt, Enrolment, Lesson, Module, Quiz, SchoolClass, User
+
+
+def class_for_staff(class_id: int) -> SchoolClass:
+    """A class the current teacher teaches (any class for an admin)."""
+    school_class = db.session.get(SchoolClass, class_id)
+    if school_class is None or not (
+        current_user.is_admin or school_class.teacher_id == current_user.id
+    ):
+        abort(404)
+    return school_class
+
+
+def assignment_for_staff(assignment_id: int) -> Assignment:
+    """An assignment of one of the current teacher's classes."""
+    assignment = db.session.get(Assignment, assignment_id)
+    if assignment is None:
+        abort(404)
+    class_for_staff(assignment.class_id)
+    return assignment
+
+
+def student_for_staff(student_id: int, school_class: SchoolClass | None = None) -> User:
+    """A student in one of the current teacher's classes (in ``school_class`` if given)."""
+    student = db.session.get(User, student_id)
+    if student is None or student.role != "student":
+        abort(404)
+    stmt = select(Enrolment.id).join(SchoolClass).where(Enrolment.student_id == student.id)
+    if school_class is not None:
+        stmt = stmt.where(Enrolment.class_id == school_class.id)
+    elif not current_user.is_admin:
+        stmt = stmt.where(SchoolClass.teacher_id == current_user.id)
+    if db.session.scalar(stmt.limit(1)) is None:
+        abort(404)
+    return student
+
+
+def quiz_for_staff(quiz_id: int, *, edit: bool = False) -> Quiz:
+    """A quiz the current teacher may use (curated or their own) or edit (their own)."""
+    quiz = db.session.get(Quiz, quiz_id)
+    if quiz is None:
+        abort(404)
+    if current_user.is_admin:
+        return quiz
+    if quiz.owner_id == current_user.id or (quiz.owner_id is None and not edit):
+        return quiz
+    abort(404)
+
+
+def lesson_for_staff(lesson_id: int, *, edit: bool = False) -> Lesson:
+    """A lesson the current teacher may use or edit."""
+    lesson = db.session.get(Lesson, lesson_id)
+    if lesson is None or not (
+        current_user.is_admin
+        or lesson.owner_id == current_user.id
+        or (lesson.owner_id is None and not edit)
+    ):
+        abort(404)
+    return lesson
+
+
+def module_for_staff(module_id: int, *, edit: bool = False) -> Module:
+    """A module the current teacher may use or edit."""
+    module = db.session.get(Module, module_id)
+    if module is None or not (
+        current_user.is_admin
+        or module.owner_id == current_user.id
+        or (module.owner_id is None and not edit)
+    ):
+        abort(404)
+    return module
+
+
+def student_class_ids() -> list[int]:
+    """The current student's classes."""
+    return list(
+        db.session.scalars(
+            select(Enrolment.class_id).where(Enrolment.student_id == current_user.id)
+        )
+    )
+
+
+def assignment_for_student(assignment_id: int) -> Assignment:
+    """An assignment of one of the current student's classes."""
+    assignment = db.session.get(Assignment, assignment_id)
+    if assignment is None or assignment.class_id not in student_class_ids():
+        abort(404)
+    return assignment
+
+
+def attempt_for_student(public_id: str) -> Attempt:
+    """The current student's own attempt, by its unguessable public id."""
+    attempt = db.session.scalar(select(Attempt).where(Attempt.public_id == public_id))
+    if attempt is None or attempt.student_id != current_user.id:
+        abort(404)
+    return attempt
+
+
+def attempt_for_staff(public_id: str) -> Attempt:
+    """An attempt by a student of one of the current teacher's classes."""
+    attempt = db.session.scalar(select(Attempt).where(Attempt.public_id == public_id))
+    if attempt is None:
+        abort(404)
+    if attempt.assignment_id is not None:
+        assignment_for_staff(attempt.assignment_id)
+    else:
+        student_for_staff(attempt.student_id)
+    return attempt
