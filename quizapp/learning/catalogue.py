@@ -24,13 +24,20 @@ def student_catalogue(session: Session, student_id: int) -> Catalogue:
     A lesson's own quiz comes with the lesson, for practice.
     """
     class_ids = select(Enrolment.class_id).where(Enrolment.student_id == student_id)
-    rows = session.execute(select(Assignment.kind, Assignment.lesson_id, Assignment.quiz_id, Assignment.module_id)
-                           .where(Assignment.class_id.in_(class_ids))).all()
+    rows = session.execute(
+        select(
+            Assignment.kind, Assignment.lesson_id, Assignment.quiz_id, Assignment.module_id
+        ).where(Assignment.class_id.in_(class_ids))
+    ).all()
     lesson_ids = {r.lesson_id for r in rows if r.lesson_id}
     quiz_ids = {r.quiz_id for r in rows if r.quiz_id}
     module_ids = {r.module_id for r in rows if r.module_id}
     if module_ids:
-        for lesson_id, quiz_id in session.execute(select(ModuleItem.lesson_id, ModuleItem.quiz_id).where(ModuleItem.module_id.in_(module_ids))):
+        for lesson_id, quiz_id in session.execute(
+            select(ModuleItem.lesson_id, ModuleItem.quiz_id).where(
+                ModuleItem.module_id.in_(module_ids)
+            )
+        ):
             if lesson_id:
                 lesson_ids.add(lesson_id)
             if quiz_id:
@@ -43,8 +50,26 @@ def student_catalogue(session: Session, student_id: int) -> Catalogue:
 def practice_items(session: Session, student_id: int) -> tuple[list[Lesson], list[Quiz]]:
     """Published lessons and quizzes the student may practise, in a stable order."""
     catalogue = student_catalogue(session, student_id)
-    lessons = list(session.scalars(select(Lesson).where(Lesson.id.in_(catalogue.lesson_ids), Lesson.published.is_(True))
-                                   .order_by(Lesson.title))) if catalogue.lesson_ids else []
-    quizzes = list(session.scalars(select(Quiz).where(Quiz.id.in_(catalogue.quiz_ids), Quiz.published.is_(True))
-                                   .order_by(Quiz.title))) if catalogue.quiz_ids else []
+    lessons = (
+        list(
+            session.scalars(
+                select(Lesson)
+                .where(Lesson.id.in_(catalogue.lesson_ids), Lesson.published.is_(True))
+                .order_by(Lesson.title)
+            )
+        )
+        if catalogue.lesson_ids
+        else []
+    )
+    quizzes = (
+        list(
+            session.scalars(
+                select(Quiz)
+                .where(Quiz.id.in_(catalogue.quiz_ids), Quiz.published.is_(True))
+                .order_by(Quiz.title)
+            )
+        )
+        if catalogue.quiz_ids
+        else []
+    )
     return lessons, quizzes

@@ -12,12 +12,19 @@ from quizapp.models._types import utcnow
 from quizapp.questions import get_type
 
 
-def progress_for(session: Session, student_id: int, lesson: Lesson, create: bool = False) -> LessonProgress | None:
+def progress_for(
+    session: Session, student_id: int, lesson: Lesson, create: bool = False
+) -> LessonProgress | None:
     """The student's progress in a lesson (created on first visit when ``create``)."""
-    progress = session.scalar(select(LessonProgress).where(LessonProgress.student_id == student_id,
-                                                           LessonProgress.lesson_id == lesson.id))
+    progress = session.scalar(
+        select(LessonProgress).where(
+            LessonProgress.student_id == student_id, LessonProgress.lesson_id == lesson.id
+        )
+    )
     if progress is None and create:
-        progress = LessonProgress(student_id=student_id, lesson_id=lesson.id, current_section=0, check_answers={})
+        progress = LessonProgress(
+            student_id=student_id, lesson_id=lesson.id, current_section=0, check_answers={}
+        )
         session.add(progress)
         session.flush()
     return progress
@@ -28,13 +35,18 @@ def check_versions(session: Session, lesson: Lesson, section_index: int) -> list
     slugs = lesson.sections[section_index].get("checks", [])
     if not slugs:
         return []
-    rows = session.execute(select(Question.slug, QuestionVersion).join(
-        QuestionVersion, Question.current_version_id == QuestionVersion.id).where(Question.slug.in_(slugs))).all()
+    rows = session.execute(
+        select(Question.slug, QuestionVersion)
+        .join(QuestionVersion, Question.current_version_id == QuestionVersion.id)
+        .where(Question.slug.in_(slugs))
+    ).all()
     by_slug = {slug: version for slug, version in rows}
     return [by_slug[s] for s in slugs if s in by_slug]
 
 
-def answer_check(progress: LessonProgress, slug: str, version: QuestionVersion, answer: Any) -> dict[str, Any]:
+def answer_check(
+    progress: LessonProgress, slug: str, version: QuestionVersion, answer: Any
+) -> dict[str, Any]:
     """Grade an embedded check at once (checks are practice: feedback is always shown)."""
     qtype = get_type(version.qtype)
     grade = qtype.grade(version.body, answer)

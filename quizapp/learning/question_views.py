@@ -49,7 +49,11 @@ class QuestionView:
         return not is_blank_answer(self.answer)
 
 
-def build_views(layout: list[dict[str, Any]], versions: dict[int, QuestionVersion], responses: dict[int, Response]) -> list[QuestionView]:
+def build_views(
+    layout: list[dict[str, Any]],
+    versions: dict[int, QuestionVersion],
+    responses: dict[int, Response],
+) -> list[QuestionView]:
     """Views for every slot of an attempt, in order."""
     views = []
     for number, entry in enumerate(layout, start=1):
@@ -58,17 +62,30 @@ def build_views(layout: list[dict[str, Any]], versions: dict[int, QuestionVersio
         seed = entry.get("shuffle_seed")
         rng = random.Random(seed) if seed is not None else None
         response = responses.get(entry["slot"])
-        views.append(QuestionView(
-            slot=entry["slot"], number=number, qtype=version.qtype, prompt=version.prompt,
-            view=qtype.public_view(version.body, rng), points=entry["points"], stimulus=version.stimulus,
-            answer=response.answer if response else None, seq=response.client_seq if response else 0,
-            topic=version.topic.title if version.topic else "",
-        ))
+        views.append(
+            QuestionView(
+                slot=entry["slot"],
+                number=number,
+                qtype=version.qtype,
+                prompt=version.prompt,
+                view=qtype.public_view(version.body, rng),
+                points=entry["points"],
+                stimulus=version.stimulus,
+                answer=response.answer if response else None,
+                seq=response.client_seq if response else 0,
+                topic=version.topic.title if version.topic else "",
+            )
+        )
     return views
 
 
-def add_review(view: QuestionView, version: QuestionVersion, response: Response | None, visibility: ReviewVisibility,
-               sources: dict[str, str] | None = None) -> None:
+def add_review(
+    view: QuestionView,
+    version: QuestionVersion,
+    response: Response | None,
+    visibility: ReviewVisibility,
+    sources: dict[str, str] | None = None,
+) -> None:
     """Add to a view what the review options allow: right/wrong, the right answer, feedback."""
     qtype = get_type(version.qtype)
     review: dict[str, Any] = {"your_answer": qtype.describe_answer(version.body, view.answer)}
@@ -78,7 +95,9 @@ def add_review(view: QuestionView, version: QuestionVersion, response: Response 
         fraction = qtype.grade(version.body, view.answer).fraction
     if visibility.correctness:
         review["fraction"] = fraction
-        review["state"] = "correct" if fraction >= 0.999999 else ("partial" if fraction > 0 else "incorrect")
+        review["state"] = (
+            "correct" if fraction >= 0.999999 else ("partial" if fraction > 0 else "incorrect")
+        )
     if visibility.score:
         review["score"] = round(fraction * view.points, 2)
         review["points"] = view.points
@@ -87,7 +106,13 @@ def add_review(view: QuestionView, version: QuestionVersion, response: Response 
         review["right_keys"] = qtype.correct_answer(version.body)
     if visibility.feedback:
         review["explanation"] = version.explanation
-        review["sources"] = [(ref, (sources or {}).get(ref.split(":")[0], "")) for ref in version.source_refs]
+        review["sources"] = [
+            (ref, (sources or {}).get(ref.split(":")[0], "")) for ref in version.source_refs
+        ]
         chosen = view.answer if isinstance(view.answer, list) else [view.answer]
-        review["option_feedback"] = [o["feedback"] for o in version.body.get("options", []) if o.get("feedback") and o["key"] in chosen]
+        review["option_feedback"] = [
+            o["feedback"]
+            for o in version.body.get("options", [])
+            if o.get("feedback") and o["key"] in chosen
+        ]
     view.review = review

@@ -39,16 +39,29 @@ class AttemptRow:
 
 def load_history(session: Session, student_id: int) -> tuple[list[AttemptRow], list[ResponseRow]]:
     """All the student's submitted attempts and graded responses, in two queries."""
-    attempts = [AttemptRow(a.submitted_at, title, a.percent, a.is_practice) for a, title in session.execute(
-        select(Attempt, Quiz.title).join(Quiz, Attempt.quiz_id == Quiz.id)
-        .where(Attempt.student_id == student_id, Attempt.state == "submitted").order_by(Attempt.submitted_at))]
-    responses = [ResponseRow(qv.question_id, qv.id, topic, r.fraction, a.submitted_at, qv.prompt)
-                 for r, a, qv, topic in session.execute(
-                     select(Response, Attempt, QuestionVersion, Topic.title)
-                     .join(Attempt, Response.attempt_id == Attempt.id)
-                     .join(QuestionVersion, Response.version_id == QuestionVersion.id)
-                     .join(Topic, QuestionVersion.topic_id == Topic.id)
-                     .where(Attempt.student_id == student_id, Attempt.state == "submitted", Response.fraction.is_not(None)))]
+    attempts = [
+        AttemptRow(a.submitted_at, title, a.percent, a.is_practice)
+        for a, title in session.execute(
+            select(Attempt, Quiz.title)
+            .join(Quiz, Attempt.quiz_id == Quiz.id)
+            .where(Attempt.student_id == student_id, Attempt.state == "submitted")
+            .order_by(Attempt.submitted_at)
+        )
+    ]
+    responses = [
+        ResponseRow(qv.question_id, qv.id, topic, r.fraction, a.submitted_at, qv.prompt)
+        for r, a, qv, topic in session.execute(
+            select(Response, Attempt, QuestionVersion, Topic.title)
+            .join(Attempt, Response.attempt_id == Attempt.id)
+            .join(QuestionVersion, Response.version_id == QuestionVersion.id)
+            .join(Topic, QuestionVersion.topic_id == Topic.id)
+            .where(
+                Attempt.student_id == student_id,
+                Attempt.state == "submitted",
+                Response.fraction.is_not(None),
+            )
+        )
+    ]
     return attempts, responses
 
 
@@ -63,7 +76,9 @@ class TopicMastery:
     @property
     def band(self) -> str:
         """A word for the level, so the chart reads without colour."""
-        return "secure" if self.percent >= 80 else "developing" if self.percent >= 50 else "needs work"
+        return (
+            "secure" if self.percent >= 80 else "developing" if self.percent >= 50 else "needs work"
+        )
 
 
 def mastery_by_topic(responses: list[ResponseRow]) -> list[TopicMastery]:
@@ -71,7 +86,9 @@ def mastery_by_topic(responses: list[ResponseRow]) -> list[TopicMastery]:
     sums: dict[str, list[float]] = defaultdict(list)
     for row in responses:
         sums[row.topic].append(row.fraction)
-    result = [TopicMastery(topic, round(100 * sum(v) / len(v)), len(v)) for topic, v in sums.items()]
+    result = [
+        TopicMastery(topic, round(100 * sum(v) / len(v)), len(v)) for topic, v in sums.items()
+    ]
     return sorted(result, key=lambda m: (m.percent, m.topic))
 
 
@@ -89,5 +106,9 @@ def review_question_ids(session: Session, rows: list[ResponseRow]) -> list[int]:
     ids = [r.question_id for r in rows]
     if not ids:
         return []
-    live = set(session.scalars(select(Question.id).where(Question.id.in_(ids), Question.retired.is_(False))))
+    live = set(
+        session.scalars(
+            select(Question.id).where(Question.id.in_(ids), Question.retired.is_(False))
+        )
+    )
     return [i for i in ids if i in live]

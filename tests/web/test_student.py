@@ -13,7 +13,16 @@ from quizapp.content import load_content
 from quizapp.content.importer import import_bundle
 from quizapp.content.specs import Blueprint, BlueprintRow, LessonSection, LessonSpec
 from quizapp.extensions import db
-from quizapp.models import Assignment, Attempt, Enrolment, Lesson, LessonProgress, QuestionVersion, Response, User
+from quizapp.models import (
+    Assignment,
+    Attempt,
+    Enrolment,
+    Lesson,
+    LessonProgress,
+    QuestionVersion,
+    Response,
+    User,
+)
 from quizapp.models._types import utcnow
 from quizapp.questions import get_type
 from quizapp.quizzes.attempts import versions_for
@@ -38,18 +47,34 @@ def world(app):
         other_class = gen_class(gen_teacher(), "9B History")
         student = gen_student(school_class, "Aylin Məmmədova")
         other = gen_student(other_class, "Other Student")
-        assignment = Assignment(class_id=school_class.id, kind="quiz", quiz_id=quiz.id, title="Quiz on the night",
-                                due_at=utcnow() + timedelta(days=2), attempts_allowed=2, review_answers="after_due",
-                                review_feedback="after_due")
+        assignment = Assignment(
+            class_id=school_class.id,
+            kind="quiz",
+            quiz_id=quiz.id,
+            title="Quiz on the night",
+            due_at=utcnow() + timedelta(days=2),
+            attempts_allowed=2,
+            review_answers="after_due",
+            review_feedback="after_due",
+        )
         db.session.add(assignment)
         db.session.commit()
-        return {"student": student.username, "other": other.username, "assignment": assignment.id, "quiz": quiz.id,
-                "class_code": school_class.join_code, "class_id": school_class.id, "other_class_id": other_class.id}
+        return {
+            "student": student.username,
+            "other": other.username,
+            "assignment": assignment.id,
+            "quiz": quiz.id,
+            "class_code": school_class.join_code,
+            "class_id": school_class.id,
+            "other_class_id": other_class.id,
+        }
 
 
 def start(client, world) -> str:
     token = csrf_token(client, f"/learn/assignments/{world['assignment']}")
-    response = client.post(f"/learn/assignments/{world['assignment']}/start", data={"csrf_token": token})
+    response = client.post(
+        f"/learn/assignments/{world['assignment']}/start", data={"csrf_token": token}
+    )
     assert response.status_code == 302
     return re.search(r"/learn/attempts/([^/?]+)", response.headers["Location"]).group(1)
 
@@ -63,24 +88,53 @@ def attempt_row(app, public_id):
 
 def test_join_with_code_creates_account_and_enrolment(client, world, app):
     token = csrf_token(client, "/join")
-    response = client.post("/join", data={"csrf_token": token, "join_code": world["class_code"].lower().replace("-", ""),
-                                          "display_name": "Şəhla Əliyeva", "password": "tea-garden-window",
-                                          "confirm": "tea-garden-window"})
+    response = client.post(
+        "/join",
+        data={
+            "csrf_token": token,
+            "join_code": world["class_code"].lower().replace("-", ""),
+            "display_name": "Şəhla Əliyeva",
+            "password": "tea-garden-window",
+            "confirm": "tea-garden-window",
+        },
+    )
     assert response.status_code == 302 and response.headers["Location"].endswith("/learn/")
     with app.app_context():
         user = db.session.scalar(select(User).where(User.display_name == "Şəhla Əliyeva"))
         assert user.username == "sehla.eliyeva" and user.password_hash.startswith("scrypt:")
-        assert db.session.scalar(select(Enrolment).where(Enrolment.student_id == user.id)).class_id == world["class_id"]
+        assert (
+            db.session.scalar(select(Enrolment).where(Enrolment.student_id == user.id)).class_id
+            == world["class_id"]
+        )
     assert "Quiz on the night" in client.get("/learn/").get_data(as_text=True)
 
 
 def test_join_with_bad_code_or_weak_password_re_renders(client, world):
     token = csrf_token(client, "/join")
-    bad_code = client.post("/join", data={"csrf_token": token, "join_code": "ZZZ-ZZZ", "display_name": "A B",
-                                          "password": "tea-garden-window", "confirm": "tea-garden-window"})
-    assert bad_code.status_code == 200 and "No class is open for joining with this code" in bad_code.get_data(as_text=True)
-    weak = client.post("/join", data={"csrf_token": token, "join_code": world["class_code"], "display_name": "A B",
-                                      "password": "password", "confirm": "password"})
+    bad_code = client.post(
+        "/join",
+        data={
+            "csrf_token": token,
+            "join_code": "ZZZ-ZZZ",
+            "display_name": "A B",
+            "password": "tea-garden-window",
+            "confirm": "tea-garden-window",
+        },
+    )
+    assert (
+        bad_code.status_code == 200
+        and "No class is open for joining with this code" in bad_code.get_data(as_text=True)
+    )
+    weak = client.post(
+        "/join",
+        data={
+            "csrf_token": token,
+            "join_code": world["class_code"],
+            "display_name": "A B",
+            "password": "password",
+            "confirm": "password",
+        },
+    )
     assert "list of common passwords" in weak.get_data(as_text=True)
 
 
@@ -108,7 +162,10 @@ def test_take_quiz_without_javascript_answers_kept_and_graded_once(client, world
     response = client.post(f"/learn/attempts/{public_id}?page=1", data=form)
     assert response.status_code == 302 and "page=2" in response.headers["Location"]
     with app.app_context():
-        saved = {r.slot: r.answer for r in db.session.scalars(select(Response).where(Response.attempt_id == attempt.id))}
+        saved = {
+            r.slot: r.answer
+            for r in db.session.scalars(select(Response).where(Response.attempt_id == attempt.id))
+        }
     assert saved == expected
     # A new session (closed browser) resumes with every saved answer shown.
     client.post("/sign-out", data={"csrf_token": csrf_token(client, "/learn/")})
@@ -145,15 +202,19 @@ def _as_form(prefix, version, answer):
 def test_quiz_page_and_api_never_contain_answers_before_submission(client, world, app):
     sign_in(client, world["student"], STUDENT_PASSWORD)
     public_id = start(client, world)
-    attempt, versions = attempt_row(app, public_id)
-    html = "".join(client.get(f"/learn/attempts/{public_id}?page={n}").get_data(as_text=True) for n in (1, 2))
+    _attempt, versions = attempt_row(app, public_id)
+    html = "".join(
+        client.get(f"/learn/attempts/{public_id}?page={n}").get_data(as_text=True) for n in (1, 2)
+    )
     api = client.get(f"/api/attempts/{public_id}").get_data(as_text=True)
     for version in versions.values():
         assert version.explanation[:40] not in html and version.explanation[:40] not in api
     forbidden = ["National Mourning Day", "26000", "correct", "explanation", "accept", "right_key"]
     for word in forbidden:
         assert word not in api
-    assert "National Mourning Day" not in html and "Right answer" not in html and "26000" not in html
+    assert (
+        "National Mourning Day" not in html and "Right answer" not in html and "26000" not in html
+    )
     for version in versions.values():
         if version.qtype == "ordering":
             right_order = [item["key"] for item in version.body["items"]]
@@ -165,21 +226,27 @@ def test_autosave_api_orders_saves_and_refuses_others(client, world, app):
     sign_in(client, world["student"], STUDENT_PASSWORD)
     public_id = start(client, world)
     attempt, versions = attempt_row(app, public_id)
-    slot = next(e["slot"] for e in attempt.layout if versions[e["version_id"]].qtype == "short_answer")
+    slot = next(
+        e["slot"] for e in attempt.layout if versions[e["version_id"]].qtype == "short_answer"
+    )
     token = csrf_token(client, f"/learn/attempts/{public_id}")
     headers = {"X-CSRFToken": token}
     url = f"/api/attempts/{public_id}/answers"
     newer = client.post(url, json={"slot": slot, "answer": "Baku", "seq": 3}, headers=headers)
     older = client.post(url, json={"slot": slot, "answer": "Ganja", "seq": 2}, headers=headers)
     assert newer.get_json()["saved"] is True and older.get_json()["saved"] is False
-    fields = client.post(url, json={"slot": slot, "fields": {f"a{slot}": "Bakı"}, "seq": 4}, headers=headers)
+    fields = client.post(
+        url, json={"slot": slot, "fields": {f"a{slot}": "Bakı"}, "seq": 4}, headers=headers
+    )
     assert fields.get_json()["saved"] is True
     bad = client.post(url, json={"slot": 999, "answer": "x", "seq": 5}, headers=headers)
     assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "no_such_question"
     no_csrf = client.post(url, json={"slot": slot, "answer": "x", "seq": 6})
     assert no_csrf.status_code == 400
     with app.app_context():
-        stored = db.session.scalar(select(Response).where(Response.attempt_id == attempt.id, Response.slot == slot))
+        stored = db.session.scalar(
+            select(Response).where(Response.attempt_id == attempt.id, Response.slot == slot)
+        )
         assert stored.answer == "Bakı" and stored.client_seq == 4
     # Another student can neither read nor change this attempt.
     client.post("/sign-out", data={"csrf_token": csrf_token(client, "/learn/")})
@@ -187,7 +254,14 @@ def test_autosave_api_orders_saves_and_refuses_others(client, world, app):
     other_token = csrf_token(client, "/learn/")
     assert client.get(f"/learn/attempts/{public_id}").status_code == 404
     assert client.get(f"/api/attempts/{public_id}").status_code == 404
-    assert client.post(url, json={"slot": slot, "answer": "hacked", "seq": 99}, headers={"X-CSRFToken": other_token}).status_code == 404
+    assert (
+        client.post(
+            url,
+            json={"slot": slot, "answer": "hacked", "seq": 99},
+            headers={"X-CSRFToken": other_token},
+        ).status_code
+        == 404
+    )
     assert client.get(f"/learn/assignments/{world['assignment']}").status_code == 404
 
 
@@ -204,8 +278,14 @@ def test_time_limit_enforced_on_the_server(client, world, app):
         attempt.deadline_at = utcnow() - timedelta(minutes=5)
         db.session.commit()
     token = csrf_token(client, "/learn/")
-    late = client.post(f"/api/attempts/{public_id}/answers", json={"slot": 1, "answer": "x", "seq": 1}, headers={"X-CSRFToken": token})
-    assert late.status_code == 403 and late.get_json()["error"]["code"] == "time_up", late.get_json()
+    late = client.post(
+        f"/api/attempts/{public_id}/answers",
+        json={"slot": 1, "answer": "x", "seq": 1},
+        headers={"X-CSRFToken": token},
+    )
+    assert late.status_code == 403 and late.get_json()["error"]["code"] == "time_up", (
+        late.get_json()
+    )
     with app.app_context():
         attempt = db.session.scalar(select(Attempt).where(Attempt.public_id == public_id))
         assert attempt.state == "submitted" and attempt.submitted_by == "timer"
@@ -215,26 +295,52 @@ def test_lesson_checks_feedback_resume_and_completion(client, world, app):
     with app.app_context():
         bank = resource_path("question_bank")
         bundle = load_content([bank / "topics.yaml", bank / "sources.yaml", bank / "examples.yaml"])
-        bundle.lessons.append(LessonSpec(
-            id="lesson-test", title="The decree", topic="night-of-19-20-january", minutes=10, objectives=["Know the decree"],
-            key_terms=[{"term": "Decree", "definition": "An order."}], sources=["DEC"],
-            sections=[LessonSection("The decree", "The **Presidium** issued a decree.", ["ex-decree-body"], ["DEC"]),
-                      LessonSection("Television", "Broadcasts stopped.", ["ex-saturday"], ["USE"])],
-            blueprint=Blueprint([BlueprintRow(2, "night-of-19-20-january")])))
+        bundle.lessons.append(
+            LessonSpec(
+                id="lesson-test",
+                title="The decree",
+                topic="night-of-19-20-january",
+                minutes=10,
+                objectives=["Know the decree"],
+                key_terms=[{"term": "Decree", "definition": "An order."}],
+                sources=["DEC"],
+                sections=[
+                    LessonSection(
+                        "The decree",
+                        "The **Presidium** issued a decree.",
+                        ["ex-decree-body"],
+                        ["DEC"],
+                    ),
+                    LessonSection("Television", "Broadcasts stopped.", ["ex-saturday"], ["USE"]),
+                ],
+                blueprint=Blueprint([BlueprintRow(2, "night-of-19-20-january")]),
+            )
+        )
         import_bundle(db.session, bundle)
         lesson = db.session.scalar(select(Lesson).where(Lesson.slug == "lesson-test"))
-        db.session.add(Assignment(class_id=world["class_id"], kind="lesson", lesson_id=lesson.id, title="Read: the decree"))
+        db.session.add(
+            Assignment(
+                class_id=world["class_id"],
+                kind="lesson",
+                lesson_id=lesson.id,
+                title="Read: the decree",
+            )
+        )
         db.session.commit()
         lesson_id = lesson.id
-        version = db.session.scalar(select(QuestionVersion).where(QuestionVersion.prompt.like("Which body issued%")))
+        version = db.session.scalar(
+            select(QuestionVersion).where(QuestionVersion.prompt.like("Which body issued%"))
+        )
         right_key = get_type("single_choice").correct_answer(version.body)
     sign_in(client, world["student"], STUDENT_PASSWORD)
     page = client.get(f"/learn/lessons/{lesson_id}").get_data(as_text=True)
     assert "<strong>Presidium</strong>" in page and "Check my answer" in page
     assert version.explanation[:30] not in page
     token = csrf_token(client, f"/learn/lessons/{lesson_id}")
-    client.post(f"/learn/lessons/{lesson_id}?section=1", data={"csrf_token": token, "go": "check-ex-decree-body",
-                                                              "c-ex-decree-body": right_key})
+    client.post(
+        f"/learn/lessons/{lesson_id}?section=1",
+        data={"csrf_token": token, "go": "check-ex-decree-body", "c-ex-decree-body": right_key},
+    )
     checked = client.get(f"/learn/lessons/{lesson_id}?section=1").get_data(as_text=True)
     assert "Correct" in checked and version.explanation[:30] in checked
     client.post(f"/learn/lessons/{lesson_id}?section=1", data={"csrf_token": token, "go": "next"})
@@ -242,8 +348,13 @@ def test_lesson_checks_feedback_resume_and_completion(client, world, app):
     assert "Section 2 of 2" in resumed
     client.post(f"/learn/lessons/{lesson_id}?section=2", data={"csrf_token": token, "go": "finish"})
     with app.app_context():
-        progress = db.session.scalar(select(LessonProgress).where(LessonProgress.lesson_id == lesson_id))
-        assert progress.completed_at is not None and progress.check_answers["ex-decree-body"]["fraction"] == 1.0
+        progress = db.session.scalar(
+            select(LessonProgress).where(LessonProgress.lesson_id == lesson_id)
+        )
+        assert (
+            progress.completed_at is not None
+            and progress.check_answers["ex-decree-body"]["fraction"] == 1.0
+        )
     assert "Completed" in client.get("/learn/").get_data(as_text=True)
 
 
@@ -255,7 +366,9 @@ def test_practice_does_not_touch_the_gradebook_and_progress_shows_mastery(client
     client.post(f"/learn/attempts/{public_id}/submit", data={"csrf_token": token})
     with app.app_context():
         attempt = db.session.scalar(select(Attempt).where(Attempt.public_id == public_id))
-        assert attempt.is_practice and attempt.assignment_id is None and attempt.state == "submitted"
+        assert (
+            attempt.is_practice and attempt.assignment_id is None and attempt.state == "submitted"
+        )
     progress = client.get("/learn/progress").get_data(as_text=True)
     assert "Mastery by topic" in progress and "The night of 19–20 January 1990" in progress
     assert "Practise these questions" in progress
@@ -274,6 +387,6 @@ def test_anonymous_is_sent_to_sign_in_or_gets_401(client, path):
 
 def test_teacher_cannot_use_student_pages(client, world, app):
     with app.app_context():
-        teacher = gen_teacher("t@school.example")
+        gen_teacher("t@school.example")
     sign_in(client, "t@school.example", "a long teacher passphrase")
     assert client.get("/learn/").status_code == 403

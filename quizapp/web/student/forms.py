@@ -8,8 +8,11 @@ from wtforms.validators import DataRequired, Length
 class JoinClassCodeForm(FlaskForm):
     """Join one more class with its code."""
 
-    join_code = StringField("Class code", validators=[DataRequired(), Length(max=16)],
-                            render_kw={"autocapitalize": "characters", "autocomplete": "off", "spellcheck": "false"})
+    join_code = StringField(
+        "Class code",
+        validators=[DataRequired(), Length(max=16)],
+        render_kw={"autocapitalize": "characters", "autocomplete": "off", "spellcheck": "false"},
+    )
     submit = SubmitField("Join class")
 
 

@@ -46,7 +46,15 @@ def home():
     attempt_service.finalise_expired_attempts(db.session, grace_seconds=_grace())
     db.session.commit()
     class_ids = student_class_ids()
-    classes = list(db.session.scalars(select(SchoolClass).where(SchoolClass.id.in_(class_ids)).order_by(SchoolClass.name))) if class_ids else []
+    classes = (
+        list(
+            db.session.scalars(
+                select(SchoolClass).where(SchoolClass.id.in_(class_ids)).order_by(SchoolClass.name)
+            )
+        )
+        if class_ids
+        else []
+    )
     assignments = load_assignments(db.session, class_ids)
     now = utcnow()
     results = outcomes(db.session, assignments, [current_user.id], now)
@@ -54,8 +62,17 @@ def home():
     for assignment in assignments:
         by_class[assignment.class_id].append(results[(assignment.id, current_user.id)])
     lessons, quizzes = practice_items(db.session, current_user.id)
-    return render_template("student/home.html", classes=classes, by_class=by_class, status_labels=STATUS_LABELS,
-                           lessons=lessons, quizzes=quizzes, join_form=JoinClassCodeForm(), form=EmptyForm(), now=now)
+    return render_template(
+        "student/home.html",
+        classes=classes,
+        by_class=by_class,
+        status_labels=STATUS_LABELS,
+        lessons=lessons,
+        quizzes=quizzes,
+        join_form=JoinClassCodeForm(),
+        form=EmptyForm(),
+        now=now,
+    )
 
 
 @bp.route("/join", methods=["GET", "POST"])
@@ -69,8 +86,11 @@ def join_class():
         if school_class is None or not school_class.joining_open or school_class.archived:
             form.join_code.errors.append("No class is open for joining with this code.")
         else:
-            exists = db.session.scalar(select(Enrolment.id).where(Enrolment.class_id == school_class.id,
-                                                                  Enrolment.student_id == current_user.id))
+            exists = db.session.scalar(
+                select(Enrolment.id).where(
+                    Enrolment.class_id == school_class.id, Enrolment.student_id == current_user.id
+                )
+            )
             if exists is None:
                 db.session.add(Enrolment(class_id=school_class.id, student_id=current_user.id))
                 db.session.commit()
@@ -96,8 +116,15 @@ def assignment(assignment_id: int):
         for lesson_id in lesson_ids:
             lesson = db.session.get(Lesson, lesson_id)
             progress[lesson_id] = lesson_service.progress_for(db.session, current_user.id, lesson)
-    return render_template("student/assignment.html", assignment=item, outcome=outcome, status_labels=STATUS_LABELS,
-                           form=EmptyForm(), now=now, lesson_progress=progress)
+    return render_template(
+        "student/assignment.html",
+        assignment=item,
+        outcome=outcome,
+        status_labels=STATUS_LABELS,
+        form=EmptyForm(),
+        now=now,
+        lesson_progress=progress,
+    )
 
 
 @bp.route("/assignments/<int:assignment_id>/start", methods=["POST"])
@@ -122,7 +149,9 @@ def start_assignment(assignment_id: int):
         flash(error.message, "error")
         return redirect(url_for("student.assignment", assignment_id=item.id))
     db.session.commit()
-    return redirect(url_for("student.attempt", public_id=attempt.public_id, page=attempt.current_page + 1))
+    return redirect(
+        url_for("student.attempt", public_id=attempt.public_id, page=attempt.current_page + 1)
+    )
 
 
 @bp.route("/practice/<int:quiz_id>/start", methods=["POST"])
@@ -132,8 +161,10 @@ def start_practice(quiz_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     quiz = db.session.get(Quiz, quiz_id)
-    allowed = quiz is not None and (quiz.id in student_catalogue(db.session, current_user.id).quiz_ids
-                                    or (quiz.kind == "review" and quiz.owner_id == current_user.id))
+    allowed = quiz is not None and (
+        quiz.id in student_catalogue(db.session, current_user.id).quiz_ids
+        or (quiz.kind == "review" and quiz.owner_id == current_user.id)
+    )
     if not allowed:
         abort(404)
     attempt = attempt_service.start_attempt(db.session, quiz, current_user, None)
@@ -152,7 +183,12 @@ def practise_mistakes():
     if not ids:
         flash("Nothing to review: every question you answered last time was right.", "info")
         return redirect(url_for("student.progress"))
-    quiz = Quiz(title="Review: questions to practise", kind="review", owner_id=current_user.id, published=False)
+    quiz = Quiz(
+        title="Review: questions to practise",
+        kind="review",
+        owner_id=current_user.id,
+        published=False,
+    )
     quiz.items = [QuizItem(position=n, question_id=qid) for n, qid in enumerate(ids, start=1)]
     db.session.add(quiz)
     db.session.flush()
@@ -163,7 +199,10 @@ def practise_mistakes():
 
 def _attempt_context(attempt):
     versions = attempt_service.versions_for(db.session, attempt)
-    responses = {r.slot: r for r in db.session.scalars(select(Response).where(Response.attempt_id == attempt.id))}
+    responses = {
+        r.slot: r
+        for r in db.session.scalars(select(Response).where(Response.attempt_id == attempt.id))
+    }
     views = build_views(attempt.layout, versions, responses)
     return versions, responses, views
 
@@ -188,7 +227,10 @@ def attempt(public_id: str):
     checked_slot = None
     if request.method == "POST":
         if not form.validate_on_submit():
-            flash("This page was open too long to save safely. Your earlier answers are kept; please answer again.", "error")
+            flash(
+                "This page was open too long to save safely. Your earlier answers are kept; please answer again.",
+                "error",
+            )
             return redirect(url_for("student.attempt", public_id=public_id, page=page))
         go = request.form.get("go", "next")
         try:
@@ -214,7 +256,10 @@ def attempt(public_id: str):
         if go == "finish":
             return redirect(url_for("student.confirm_submit", public_id=public_id))
         if checked_slot is None:
-            return redirect(url_for("student.attempt", public_id=public_id, page=target) + ("#main" if target != page else ""))
+            return redirect(
+                url_for("student.attempt", public_id=public_id, page=target)
+                + ("#main" if target != page else "")
+            )
         versions, responses, views = _attempt_context(attempt_row)
         on_page = views[(page - 1) * QUESTIONS_PER_PAGE : page * QUESTIONS_PER_PAGE]
     locked = {slot for slot, r in responses.items() if (r.detail or {}).get("checked")}
@@ -222,10 +267,26 @@ def attempt(public_id: str):
         visibility = review_visibility(rules, submitted=False, now=utcnow())
         for view in on_page:
             if view.slot in locked or view.slot == checked_slot:
-                add_review(view, versions[_version_id(attempt_row, view.slot)], None, visibility, _source_titles(versions))
-    return render_template("student/attempt.html", attempt=attempt_row, views=on_page, all_views=views, page=page,
-                           pages=pages, form=form, instant=instant, locked=locked, per_page=QUESTIONS_PER_PAGE,
-                           grace=_grace())
+                add_review(
+                    view,
+                    versions[_version_id(attempt_row, view.slot)],
+                    None,
+                    visibility,
+                    _source_titles(versions),
+                )
+    return render_template(
+        "student/attempt.html",
+        attempt=attempt_row,
+        views=on_page,
+        all_views=views,
+        page=page,
+        pages=pages,
+        form=form,
+        instant=instant,
+        locked=locked,
+        per_page=QUESTIONS_PER_PAGE,
+        grace=_grace(),
+    )
 
 
 def _version_id(attempt_row, slot: int) -> int:
@@ -240,25 +301,44 @@ def _save_page(attempt_row, views, versions, responses) -> None:
         version = versions[_version_id(attempt_row, view.slot)]
         answer = get_type(version.qtype).parse_form(request.form, view.field_name, version.body)
         seq = request.form.get(f"seq{view.slot}", type=int)
-        attempt_service.save_answer(db.session, attempt_row, view.slot, answer, seq=seq, grace_seconds=_grace(),
-                                    versions=versions)
+        attempt_service.save_answer(
+            db.session,
+            attempt_row,
+            view.slot,
+            answer,
+            seq=seq,
+            grace_seconds=_grace(),
+            versions=versions,
+        )
 
 
 def _lock_checked(attempt_row, slot: int | None) -> None:
     """A checked answer is final (else checking would reveal the answer by trial and error)."""
     if slot is None:
         return
-    response = db.session.scalar(select(Response).where(Response.attempt_id == attempt_row.id, Response.slot == slot))
+    response = db.session.scalar(
+        select(Response).where(Response.attempt_id == attempt_row.id, Response.slot == slot)
+    )
     if response is None:
-        response = Response(attempt_id=attempt_row.id, slot=slot, version_id=_version_id(attempt_row, slot), answer=None,
-                            client_seq=1, saved_at=utcnow())
+        response = Response(
+            attempt_id=attempt_row.id,
+            slot=slot,
+            version_id=_version_id(attempt_row, slot),
+            answer=None,
+            client_seq=1,
+            saved_at=utcnow(),
+        )
         db.session.add(response)
     response.detail = {**(response.detail or {}), "checked": True}
 
 
 def _source_titles(versions) -> dict[str, str]:
     keys = {ref.split(":")[0] for v in versions.values() for ref in v.source_refs}
-    return dict(db.session.execute(select(Source.key, Source.title).where(Source.key.in_(keys))).all()) if keys else {}
+    return (
+        dict(db.session.execute(select(Source.key, Source.title).where(Source.key.in_(keys))).all())
+        if keys
+        else {}
+    )
 
 
 @bp.route("/attempts/<public_id>/submit", methods=["GET", "POST"])
@@ -277,8 +357,13 @@ def confirm_submit(public_id: str):
     if attempt_row.state == "submitted":
         return redirect(url_for("student.review", public_id=public_id))
     _, _, views = _attempt_context(attempt_row)
-    return render_template("student/confirm_submit.html", attempt=attempt_row, views=views, form=form,
-                           per_page=QUESTIONS_PER_PAGE)
+    return render_template(
+        "student/confirm_submit.html",
+        attempt=attempt_row,
+        views=views,
+        form=form,
+        per_page=QUESTIONS_PER_PAGE,
+    )
 
 
 @bp.route("/attempts/<public_id>/review")
@@ -293,8 +378,16 @@ def review(public_id: str):
     visibility = review_visibility(rules, submitted=True, now=utcnow())
     titles = _source_titles(versions)
     for view in views:
-        add_review(view, versions[_version_id(attempt_row, view.slot)], responses.get(view.slot), visibility, titles)
-    return render_template("student/review.html", attempt=attempt_row, views=views, visibility=visibility, rules=rules)
+        add_review(
+            view,
+            versions[_version_id(attempt_row, view.slot)],
+            responses.get(view.slot),
+            visibility,
+            titles,
+        )
+    return render_template(
+        "student/review.html", attempt=attempt_row, views=views, visibility=visibility, rules=rules
+    )
 
 
 @bp.route("/lessons/<int:lesson_id>", methods=["GET", "POST"])
@@ -302,7 +395,11 @@ def review(public_id: str):
 def lesson(lesson_id: int):
     """Read a lesson section by section, answer its checks, resume where one left off."""
     item = db.session.get(Lesson, lesson_id)
-    if item is None or item.id not in student_catalogue(db.session, current_user.id).lesson_ids or not item.sections:
+    if (
+        item is None
+        or item.id not in student_catalogue(db.session, current_user.id).lesson_ids
+        or not item.sections
+    ):
         abort(404)
     progress = lesson_service.progress_for(db.session, current_user.id, item, create=True)
     section_count = len(item.sections)
@@ -323,7 +420,9 @@ def lesson(lesson_id: int):
             answer = get_type(version.qtype).parse_form(request.form, f"c-{slug}", version.body)
             lesson_service.answer_check(progress, slug, version, answer)
             db.session.commit()
-            return redirect(url_for("student.lesson", lesson_id=item.id, section=index + 1) + f"#check-{slug}")
+            return redirect(
+                url_for("student.lesson", lesson_id=item.id, section=index + 1) + f"#check-{slug}"
+            )
         if go == "finish":
             lesson_service.complete_lesson(progress)
             db.session.commit()
@@ -332,7 +431,9 @@ def lesson(lesson_id: int):
         target = index + (1 if go == "next" else -1 if go == "prev" else 0)
         lesson_service.move_to_section(progress, target, item)
         db.session.commit()
-        return redirect(url_for("student.lesson", lesson_id=item.id, section=progress.current_section + 1))
+        return redirect(
+            url_for("student.lesson", lesson_id=item.id, section=progress.current_section + 1)
+        )
     lesson_service.move_to_section(progress, index, item)
     db.session.commit()
     check_views = []
@@ -341,8 +442,17 @@ def lesson(lesson_id: int):
         record = (progress.check_answers or {}).get(slug)
         check_views.append(_check_view(version, slug, number, record))
     section = item.sections[index]
-    return render_template("student/lesson.html", lesson=item, section=section, body_html=markdown_to_html(section["body"]),
-                           index=index, count=section_count, checks=check_views, progress=progress, form=form)
+    return render_template(
+        "student/lesson.html",
+        lesson=item,
+        section=section,
+        body_html=markdown_to_html(section["body"]),
+        index=index,
+        count=section_count,
+        checks=check_views,
+        progress=progress,
+        form=form,
+    )
 
 
 def _check_view(version, slug, number, record):
@@ -352,12 +462,25 @@ def _check_view(version, slug, number, record):
     from quizapp.quizzes.rules import ReviewVisibility
 
     qtype = get_type(version.qtype)
-    view = QuestionView(slot=0, number=number, qtype=version.qtype, prompt=version.prompt,
-                        view=qtype.public_view(version.body, random.Random(f"{slug}-{version.id}")), points=version.points,
-                        stimulus=version.stimulus, answer=record["answer"] if record else None,
-                        prefix=f"c-{slug}", slug=slug)
+    view = QuestionView(
+        slot=0,
+        number=number,
+        qtype=version.qtype,
+        prompt=version.prompt,
+        view=qtype.public_view(version.body, random.Random(f"{slug}-{version.id}")),
+        points=version.points,
+        stimulus=version.stimulus,
+        answer=record["answer"] if record else None,
+        prefix=f"c-{slug}",
+        slug=slug,
+    )
     if record:
-        add_review(view, version, None, ReviewVisibility(score=False, correctness=True, answers=True, feedback=True))
+        add_review(
+            view,
+            version,
+            None,
+            ReviewVisibility(score=False, correctness=True, answers=True, feedback=True),
+        )
     return view
 
 
@@ -372,8 +495,14 @@ def lesson_done(lesson_id: int):
     progress = lesson_service.progress_for(db.session, current_user.id, item)
     answered = (progress.check_answers or {}) if progress else {}
     right = sum(1 for r in answered.values() if r["fraction"] >= 0.999)
-    return render_template("student/lesson_done.html", lesson=item, lesson_quiz=lesson_quiz, answered=len(answered),
-                           right=right, form=EmptyForm())
+    return render_template(
+        "student/lesson_done.html",
+        lesson=item,
+        lesson_quiz=lesson_quiz,
+        answered=len(answered),
+        right=right,
+        form=EmptyForm(),
+    )
 
 
 @bp.route("/progress")
@@ -383,4 +512,10 @@ def progress():
     attempts, responses = load_history(db.session, current_user.id)
     mastery = mastery_by_topic(responses)
     to_review = questions_to_review(responses)
-    return render_template("student/progress.html", attempts=attempts, mastery=mastery, to_review=to_review, form=EmptyForm())
+    return render_template(
+        "student/progress.html",
+        attempts=attempts,
+        mastery=mastery,
+        to_review=to_review,
+        form=EmptyForm(),
+    )
