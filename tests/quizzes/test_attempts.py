@@ -177,3 +177,38 @@ def test_practice_attempt_is_separate_from_assignment(setting):
     db.session.commit()
     assert practice.id != graded.id and practice.is_practice and not graded.is_practice
     assert db.session.scalar(select(func.count()).select_from(Attempt)) == 2
+
+
+def _option_orders(attempt):
+    from quizapp.learning.question_views import build_views
+
+    views = build_views(attempt.layout, versions_for(db.session, attempt), {})
+    return [
+        [o["key"] for o in v.view.get("options", [])]
+        for v in views
+        if v.qtype in ("single_choice", "multiple_response")
+    ]
+
+
+def test_options_shuffled_per_attempt_only_when_asked(setting):
+    setting["assignment"].attempts_allowed = 0
+    db.session.commit()
+    orders = set()
+    for _ in range(6):
+        attempt = start_attempt(
+            db.session, setting["quiz"], setting["student"], setting["assignment"]
+        )
+        orders.add(tuple(map(tuple, _option_orders(attempt))))
+        submit_attempt(db.session, attempt)
+        db.session.commit()
+    assert len(orders) > 1
+    setting["assignment"].shuffle_options = False
+    db.session.commit()
+    fixed = start_attempt(db.session, setting["quiz"], setting["student"], setting["assignment"])
+    versions = versions_for(db.session, fixed)
+    stored = [
+        [o["key"] for o in versions[e["version_id"]].body["options"]]
+        for e in fixed.layout
+        if versions[e["version_id"]].qtype in ("single_choice", "multiple_response")
+    ]
+    assert _option_orders(fixed) == stored

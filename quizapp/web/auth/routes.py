@@ -154,8 +154,9 @@ def setup(token: str):
 def change_password():
     """Change one's own password (also used when a teacher-set password must be replaced)."""
     form = ChangePasswordForm()
+    user = current_user._get_current_object()
     if form.validate_on_submit():
-        if not accounts.verify_password(current_user, form.current.data):
+        if not accounts.verify_password(user, form.current.data):
             form.current.errors.append("This is not your current password.")
         else:
             problems = accounts.password_problems(
@@ -168,9 +169,9 @@ def change_password():
             if problems:
                 form.password.errors.extend(problems)
             else:
-                accounts.set_password(current_user, form.password.data)
+                accounts.set_password(user, form.password.data)
+                _start_session(user)
                 db.session.commit()
-                _start_session(current_user)
                 flash("Your password is changed. Other devices have been signed out.", "success")
                 return redirect(url_for("main.index"))
     return render_template("auth/change_password.html", form=form)
