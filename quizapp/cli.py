@@ -175,6 +175,10 @@ def init_app(app: Flask) -> None:
     """Attach the command groups to the app's CLI."""
     app.cli.add_command(content_cli)
     app.cli.add_command(users_cli)
+    from quizapp.pdf.cli import export_cli, worker_command
+
+    app.cli.add_command(export_cli)
+    app.cli.add_command(worker_command)
 
 
 def main() -> None:

@@ -9,13 +9,14 @@ from quizapp.web.admin.routes import bp as admin_bp
 from quizapp.web.api.routes import bp as api_bp
 from quizapp.web.auth.routes import bp as auth_bp
 from quizapp.web.main import bp as main_bp
+from quizapp.web.printouts.routes import bp as printouts_bp
 from quizapp.web.student.routes import bp as student_bp
 from quizapp.web.teacher.routes import bp as teacher_bp
 
 
 def init_app(app: Flask) -> None:
     """Register every blueprint, the error handlers and the request hooks."""
-    for blueprint in (main_bp, auth_bp, student_bp, teacher_bp, admin_bp, api_bp):
+    for blueprint in (main_bp, auth_bp, student_bp, teacher_bp, admin_bp, api_bp, printouts_bp):
         app.register_blueprint(blueprint)
     errors.init_app(app)
     security.init_app(app)

@@ -1,0 +1,1 @@
+"""Printouts for staff: worksheet, key, handout and class-set PDFs, and class-set job progress."""
