@@ -390,3 +390,15 @@ def test_teacher_cannot_use_student_pages(client, world, app):
         gen_teacher("t@school.example")
     sign_in(client, "t@school.example", "a long teacher passphrase")
     assert client.get("/learn/").status_code == 403
+
+
+def test_worksheet_qr_link_opens_the_quiz_online(client, world, app):
+    with app.app_context():
+        slug = db.session.get(Assignment, world["assignment"]).quiz.slug
+    assert "/sign-in" in client.get(f"/quizzes/{slug}").headers["Location"]
+    sign_in(client, world["student"], STUDENT_PASSWORD)
+    response = client.get(f"/quizzes/{slug}")
+    assert response.status_code == 302 and response.headers["Location"].endswith(
+        f"/learn/assignments/{world['assignment']}"
+    )
+    assert client.get("/quizzes/no-such-quiz").status_code == 404

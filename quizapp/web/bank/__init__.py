@@ -1,0 +1,1 @@
+"""The question bank: browse, search, preview, author, export and import questions."""

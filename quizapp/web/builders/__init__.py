@@ -1,0 +1,1 @@
+"""Quiz, lesson and module builders for teachers."""
