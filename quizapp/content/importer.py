@@ -188,44 +188,47 @@ def import_bundle(session: Session, bundle: ContentBundle) -> ImportReport:
     return report
 
 
-def _upsert_topics(session, bundle, report) -> dict[str, Topic]:
-    existing = {t.slug: t for t in session.scalars(select(Topic))}
-    for spec in bundle.topics:
-        values = {"title": spec.title, "description": spec.description, "position": spec.position}
-        topic = existing.get(spec.id)
-        if topic is None:
-            topic = existing[spec.id] = Topic(slug=spec.id, **values)
-            session.add(topic)
-            report.note("topics", "created")
-        elif any(getattr(topic, k) != v for k, v in values.items()):
+def _upsert_by_key(session, model, key_column: str, items, report, kind: str) -> dict:
+    """Create or update rows of ``model`` from (key, values) pairs; note each outcome."""
+    existing = {getattr(row, key_column): row for row in session.scalars(select(model))}
+    for key, values in items:
+        row = existing.get(key)
+        if row is None:
+            row = existing[key] = model(**{key_column: key}, **values)
+            session.add(row)
+            report.note(kind, "created")
+        elif any(getattr(row, k) != v for k, v in values.items()):
             for k, v in values.items():
-                setattr(topic, k, v)
-            report.note("topics", "updated")
+                setattr(row, k, v)
+            report.note(kind, "updated")
         else:
-            report.note("topics", "unchanged")
+            report.note(kind, "unchanged")
     session.flush()
     return existing
 
 
+def _upsert_topics(session, bundle, report) -> dict[str, Topic]:
+    items = [
+        (spec.id, {"title": spec.title, "description": spec.description, "position": spec.position})
+        for spec in bundle.topics
+    ]
+    return _upsert_by_key(session, Topic, "slug", items, report, "topics")
+
+
 def _upsert_sources(session, bundle, report) -> None:
-    existing = {s.key: s for s in session.scalars(select(Source))}
-    for spec in bundle.sources:
-        values = {
-            "title": spec.title,
-            "kind": spec.kind,
-            "url": spec.url,
-            "paragraphs": spec.paragraphs,
-        }
-        source = existing.get(spec.key)
-        if source is None:
-            session.add(Source(key=spec.key, **values))
-            report.note("sources", "created")
-        elif any(getattr(source, k) != v for k, v in values.items()):
-            for k, v in values.items():
-                setattr(source, k, v)
-            report.note("sources", "updated")
-        else:
-            report.note("sources", "unchanged")
+    items = [
+        (
+            spec.key,
+            {
+                "title": spec.title,
+                "kind": spec.kind,
+                "url": spec.url,
+                "paragraphs": spec.paragraphs,
+            },
+        )
+        for spec in bundle.sources
+    ]
+    _upsert_by_key(session, Source, "key", items, report, "sources")
 
 
 def _upsert_stimuli(session, bundle, report) -> dict[str, Stimulus]:
