@@ -8,12 +8,13 @@ RUNTIME_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core
 TEST_DEBS := $(RUNTIME_DEBS) chromium poppler-utils postgresql-client
 export QUIZAPP_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run test test-sqlite bench lint format wheel-check clean help
+.PHONY: run serve test test-sqlite bench bench-load lint format wheel-check clean help
 
 help:
 	@echo "make run    set up, import the curated content and start the server on http://$(HOST):$(PORT)"
 	@echo "make test   set up and run the whole suite (SQLite and PostgreSQL)"
 	@echo "make bench  run the benchmarks in bench/"
+	@echo "make serve  start the production server (gunicorn) on http://$(HOST):$(PORT)"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
@@ -36,10 +37,15 @@ run: $(VENV)/.runtime
 	@$(BIN)/quizapp content import
 	@echo
 	@echo "quizapp is starting on http://$(HOST):$(PORT)"
-	@$(BIN)/quizapp users bootstrap-admin
+	@PUBLIC_BASE_URL=http://$(HOST):$(PORT) $(BIN)/quizapp users bootstrap-admin
 	@echo "Students join at http://$(HOST):$(PORT)/join with a class code from their teacher. Stop with Ctrl+C."
 	@echo
 	@$(BIN)/quizapp run --host $(HOST) --port $(PORT)
+
+serve: $(VENV)/.runtime
+	@$(BIN)/quizapp db upgrade
+	@echo "quizapp (gunicorn, production settings: gunicorn.conf.py) on http://$(HOST):$(PORT). Stop with Ctrl+C."
+	@QUIZAPP_BIND=$(HOST):$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py quizapp.wsgi:app
 
 test: $(VENV)/.test
 	@sh scripts/ensure-postgres.sh
@@ -52,6 +58,11 @@ test-sqlite: $(VENV)/.test
 bench: $(VENV)/.test
 	@sh scripts/ensure-postgres.sh
 	@for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+bench-load: $(VENV)/.test
+	@sh scripts/ensure-postgres.sh
+	$(BIN)/python bench/load.py
+	$(BIN)/python bench/load.py --backend postgresql
 
 lint: $(VENV)/.test
 	$(BIN)/ruff check quizapp tests bench

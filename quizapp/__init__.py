@@ -34,8 +34,10 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
 
     from quizapp import cli, database, web
+    from quizapp.quizzes import sweeper
 
     database.init_app(app)
     web.init_app(app)
     cli.init_app(app)
+    sweeper.init_app(app)
     return app

@@ -179,6 +179,12 @@ def init_app(app: Flask) -> None:
 
     app.cli.add_command(export_cli)
     app.cli.add_command(worker_command)
+    from quizapp import backup
+
+    backup.init_app(app)
+    from quizapp.privacy_cli import privacy_cli
+
+    app.cli.add_command(privacy_cli)
 
 
 def main() -> None:

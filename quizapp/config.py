@@ -41,6 +41,11 @@ def load_or_create_secret_key(instance_path: Path) -> str:
     return key
 
 
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
 class Config:
     """Production-safe defaults; values from the environment override them."""
 
@@ -58,6 +63,14 @@ class Config:
         self.EXPORT_DIR = env.get("QUIZAPP_EXPORT_DIR") or None
         self.PDF_CACHE_DIR = env.get("QUIZAPP_PDF_CACHE_DIR") or str(instance_path / "pdf-cache")
         self.RETENTION_DAYS = int(env.get("QUIZAPP_RETENTION_DAYS", "0") or 0)
+        # Seconds between sweeps that submit attempts whose time is up (0: no sweeper thread;
+        # then run `quizapp attempts sweep` from cron).
+        self.ATTEMPT_SWEEP_SECONDS = _int(
+            "QUIZAPP_ATTEMPT_SWEEP_SECONDS", self.ATTEMPT_SWEEP_SECONDS
+        )
+        self.ATTEMPT_GRACE_SECONDS = _int(
+            "QUIZAPP_ATTEMPT_GRACE_SECONDS", self.ATTEMPT_GRACE_SECONDS
+        )
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -68,6 +81,7 @@ class Config:
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     PASSWORD_HASH_METHOD = "scrypt:32768:8:1"
     ATTEMPT_GRACE_SECONDS = 30
+    ATTEMPT_SWEEP_SECONDS = 30
     LOGIN_THROTTLE_FREE_FAILURES = 5
     LOGIN_THROTTLE_MAX_DELAY_SECONDS = 300
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
@@ -87,3 +101,4 @@ class TestConfig(Config):
     TESTING = True
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
     ATTEMPT_GRACE_SECONDS = 5
+    ATTEMPT_SWEEP_SECONDS = 0  # tests drive finalise_expired_attempts themselves

@@ -26,7 +26,10 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
 
 
 def _begin_sqlite(connection) -> None:
-    reading = has_request_context() and request.method in READ_METHODS
+    # Read-only work outside requests (backups) asks for a deferred BEGIN with an option.
+    reading = connection.get_execution_options().get("quizapp_read_only") or (
+        has_request_context() and request.method in READ_METHODS
+    )
     connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
 

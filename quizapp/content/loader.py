@@ -289,7 +289,7 @@ def parse_question(
     if qtype_name is None:
         report.add(item.line, question_id, "type", "is missing")
         return None
-    if qtype_name not in QUESTION_TYPES:
+    if not isinstance(qtype_name, str) or qtype_name not in QUESTION_TYPES:
         report.add(
             item.line_of("type"),
             question_id,

@@ -74,7 +74,10 @@ def load_yaml(text: str, first_line: int = 1) -> tuple[Any, list[tuple[int, str]
     ``first_line`` shifts line numbers, for YAML embedded after other lines (front matter).
     Raises :class:`YamlSyntaxError` for malformed input.
     """
-    loader = _LineLoader(text)
+    try:
+        loader = _LineLoader(text)  # the reader refuses control characters here already
+    except yaml.YAMLError as exc:
+        raise YamlSyntaxError(first_line, str(exc).splitlines()[0]) from None
     try:
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:

@@ -238,6 +238,30 @@ def save_answer(
     return _upsert_response(session, attempt.id, slot, version.id, answer, seq, now)
 
 
+_UPSERTS: dict[str, Any] = {}
+
+
+def _upsert_statement(dialect: str):
+    """``INSERT … ON CONFLICT (attempt_id, slot) DO UPDATE … WHERE stored seq < new seq``,
+    built once per dialect (building it costs more than running it) and bound per save."""
+    stmt = _UPSERTS.get(dialect)
+    if stmt is None:
+        table = Response.__table__
+        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+        excluded = insert.excluded
+        stmt = insert.on_conflict_do_update(
+            index_elements=["attempt_id", "slot"],
+            set_={
+                "answer": excluded.answer,
+                "client_seq": excluded.client_seq,
+                "saved_at": excluded.saved_at,
+            },
+            where=table.c.client_seq < excluded.client_seq,
+        ).returning(table.c.client_seq)
+        _UPSERTS[dialect] = stmt
+    return stmt
+
+
 def _upsert_response(
     session: Session,
     attempt_id: int,
@@ -248,31 +272,27 @@ def _upsert_response(
     now: datetime,
 ) -> SaveResult:
     dialect = session.get_bind().dialect.name
-    table = Response.__table__
-    current = session.scalar(select(Response.client_seq).where(Response.attempt_id == attempt_id, Response.slot == slot))
-    if current is None and is_blank_answer(answer):
-        return SaveResult(slot, True, seq or 0, now)  # nothing to keep: no answer, and none before
+    blank = is_blank_answer(answer)
+    current = None
+    if seq is None or blank:  # the stored row matters only for these two cases
+        current = session.scalar(
+            select(Response.client_seq).where(
+                Response.attempt_id == attempt_id, Response.slot == slot
+            )
+        )
+        if current is None and blank:
+            return SaveResult(slot, True, seq or 0, now)  # nothing to keep: no answer, none before
     if seq is None:
         seq = (current or 0) + 1
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-    stmt = insert.values(
-        attempt_id=attempt_id,
-        slot=slot,
-        version_id=version_id,
-        answer=answer,
-        client_seq=seq,
-        saved_at=now,
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["attempt_id", "slot"],
-        set_={
-            "answer": stmt.excluded.answer,
-            "client_seq": stmt.excluded.client_seq,
-            "saved_at": stmt.excluded.saved_at,
-        },
-        where=table.c.client_seq < stmt.excluded.client_seq,
-    ).returning(table.c.client_seq)
-    applied = session.execute(stmt).first() is not None
+    row = {
+        "attempt_id": attempt_id,
+        "slot": slot,
+        "version_id": version_id,
+        "answer": answer,
+        "client_seq": seq,
+        "saved_at": now,
+    }
+    applied = session.execute(_upsert_statement(dialect), row).first() is not None
     session.expire_all()
     return SaveResult(slot, applied, seq, now)
 

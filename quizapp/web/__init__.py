@@ -12,6 +12,7 @@ from quizapp.web.bank.routes import bp as bank_bp
 from quizapp.web.builders.routes import bp as builders_bp
 from quizapp.web.main import bp as main_bp
 from quizapp.web.printouts.routes import bp as printouts_bp
+from quizapp.web.privacy.routes import bp as privacy_bp
 from quizapp.web.student.routes import bp as student_bp
 from quizapp.web.teacher.routes import bp as teacher_bp
 
@@ -28,6 +29,7 @@ def init_app(app: Flask) -> None:
         printouts_bp,
         bank_bp,
         builders_bp,
+        privacy_bp,
     ):
         app.register_blueprint(blueprint)
     errors.init_app(app)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from markupsafe import escape
+from werkzeug.exceptions import HTTPException
 
-from quizapp.extensions import db
+from quizapp.extensions import db, login_manager
 
 
 def wants_json() -> bool:
@@ -17,7 +18,14 @@ def wants_json() -> bool:
 def _respond(status: int, title: str, message: str):
     if wants_json():
         return jsonify({"error": {"status": status, "title": title, "message": message}}), status
-    return render_template("errors/error.html", status=status, title=title, message=message), status
+    try:
+        page = render_template("errors/error.html", status=status, title=title, message=message)
+    except Exception:  # the page's layout needs the database, and the database is down
+        page = (
+            f"<!doctype html><html lang=en><meta charset=utf-8><title>{escape(title)}</title>"
+            f"<h1>{escape(title)}</h1><p>{escape(message)}</p></html>"
+        )
+    return page, status
 
 
 MESSAGES = {
@@ -62,15 +70,34 @@ def init_app(app: Flask) -> None:
     def unexpected_error(error: Exception):
         if isinstance(error, HTTPException):
             return http_error(error)
-        db.session.rollback()
-        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
         from sqlalchemy.exc import DBAPIError, OperationalError
 
-        if (
-            isinstance(error, (OperationalError, DBAPIError))
-            and getattr(error, "connection_invalidated", False)
-        ) or isinstance(error, OperationalError):
-            return _respond(503, *MESSAGES[503])
+        try:
+            # Returns the connection to the pool; a connection the database dropped is
+            # discarded here, and the pool replaces it (pool_pre_ping) on the next request.
+            db.session.rollback()
+        except Exception:  # the connection is already gone: forget the session
+            db.session.remove()
+        unavailable = isinstance(error, OperationalError) or (
+            isinstance(error, DBAPIError) and error.connection_invalidated
+        )
+        if unavailable:
+            # Answer as if signed out for the rest of this request, so that the response hooks
+            # (security headers read current_user) do not ask the unavailable database again.
+            from flask import g
+
+            g._login_user = login_manager.anonymous_user()
+            # Database restarting or locked: a clear, retryable answer, no stack trace in the log.
+            app.logger.warning(
+                "Database unavailable on %s %s: %s",
+                request.method,
+                request.path,
+                (str(getattr(error, "orig", error)).strip().splitlines() or [""])[0],
+            )
+            response = _respond(503, *MESSAGES[503])
+            response[0].headers["Retry-After"] = "2"
+            return response
+        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
         return _respond(
-            500, InternalServerError.name, "Something went wrong on our side. It has been logged."
+            500, "Internal Server Error", "Something went wrong on our side. It has been logged."
         )

@@ -28,10 +28,19 @@ def format_score(value: float | None) -> str:
 # The main navigation per role; an entry shows only once its blueprint is registered.
 NAVIGATION = {
     "student": [("student.home", "My work"), ("student.progress", "My progress")],
-    "teacher": [("teacher.dashboard", "Classes"), ("bank.index", "Question bank"),
-                ("builders.quizzes", "Quizzes"), ("builders.modules", "Modules")],
-    "admin": [("teacher.dashboard", "Classes"), ("bank.index", "Question bank"),
-              ("builders.quizzes", "Quizzes"), ("builders.modules", "Modules"), ("admin.index", "Admin")],
+    "teacher": [
+        ("teacher.dashboard", "Classes"),
+        ("bank.index", "Question bank"),
+        ("builders.quizzes", "Quizzes"),
+        ("builders.modules", "Modules"),
+    ],
+    "admin": [
+        ("teacher.dashboard", "Classes"),
+        ("bank.index", "Question bank"),
+        ("builders.quizzes", "Quizzes"),
+        ("builders.modules", "Modules"),
+        ("admin.index", "Admin"),
+    ],
 }
 
 
@@ -49,6 +58,10 @@ def init_app(app: Flask) -> None:
 
         if not current_user.is_authenticated:
             return []
-        return [(e, label) for e, label in NAVIGATION.get(current_user.role, []) if e in app.view_functions]
+        return [
+            (e, label)
+            for e, label in NAVIGATION.get(current_user.role, [])
+            if e in app.view_functions
+        ]
 
     app.jinja_env.globals["nav_items"] = nav_items

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 import time
 from functools import wraps
 
@@ -46,7 +48,9 @@ def unauthorized():
     """API clients get a JSON 401; people are sent to sign in and brought back."""
     if request.path.startswith("/api/"):
         abort(401)
-    return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
+    return redirect(
+        url_for("auth.login", next=request.full_path if request.query_string else request.path)
+    )
 
 
 login_manager.login_view = "auth.login"
@@ -78,6 +82,38 @@ student_required = role_required("student")
 admin_required = role_required("admin")
 
 
+class _UnstorableInput(Exception):
+    """A JSON value no database column can keep."""
+
+
+def _refuse_number(name: str):
+    raise _UnstorableInput(f"{name} is not a number that can be saved.")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _UnstorableInput("That number is too large to be saved.")
+    return value
+
+
+def _check_json_strings(value) -> None:
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise _UnstorableInput("The request contains a NUL character, which is not allowed.")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate such as "\ud800"
+            raise _UnstorableInput("The request contains text that is not valid Unicode.") from None
+    elif isinstance(value, list):
+        for item in value:
+            _check_json_strings(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_json_strings(key)
+            _check_json_strings(item)
+
+
 def init_app(app: Flask) -> None:
     """Idle timeout before each request; security headers after."""
 
@@ -96,6 +132,28 @@ def init_app(app: Flask) -> None:
         # Write at most once a minute so that every autosave does not re-issue the cookie.
         if now - last_seen >= 60 or "last_seen" not in session:
             session["last_seen"] = now
+        return None
+
+    @app.before_request
+    def refuse_unstorable_input():
+        # PostgreSQL stores neither NUL in text nor NaN/Infinity in JSON: refused up front (400)
+        # on every backend, rather than a 500 on one of them.
+        fields = [request.path, *(v for _, values in request.values.lists() for v in values)]
+        if any("\x00" in v for v in fields):
+            abort(400, description="The request contains a NUL character, which is not allowed.")
+        if request.is_json and request.get_data(cache=True):
+            try:
+                _check_json_strings(
+                    json.loads(
+                        request.get_data(cache=True),
+                        parse_constant=_refuse_number,
+                        parse_float=_finite_float,
+                    )
+                )
+            except ValueError:
+                return None  # not JSON at all: the view answers that itself
+            except _UnstorableInput as exc:
+                abort(400, description=str(exc))
         return None
 
     @app.after_request

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from quizapp.extensions import db
+from quizapp.models import Response
 from quizapp.questions import get_type
 from quizapp.quizzes import attempts as attempt_service
 from quizapp.web.access import attempt_for_student
@@ -103,11 +105,11 @@ def save_answer(public_id: str):
                 )
             version = attempt_service.versions_for(db.session, attempt)[entry["version_id"]]
             answer = get_type(version.qtype).parse_form(_fields(payload), f"a{slot}", version.body)
-        checked = next(
-            (r for r in attempt.responses if r.slot == slot and (r.detail or {}).get("checked")),
-            None,
+        # One row, not the attempt's every response: this runs on every autosave.
+        detail = db.session.scalar(
+            select(Response.detail).where(Response.attempt_id == attempt.id, Response.slot == slot)
         )
-        if checked is not None:
+        if (detail or {}).get("checked"):
             raise attempt_service.AttemptError(
                 "checked", "This answer was checked and is final.", status=409
             )

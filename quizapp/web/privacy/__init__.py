@@ -1,0 +1,1 @@
+"""The privacy blueprint: an admin exports or erases what is stored about one learner."""

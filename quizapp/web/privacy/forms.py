@@ -1,0 +1,28 @@
+"""Forms of the privacy blueprint."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, SearchField, SubmitField
+from wtforms.validators import DataRequired, Length
+
+
+class SearchForm(FlaskForm):
+    """Find a learner by name or sign-in name (a GET form: no CSRF token needed)."""
+
+    class Meta:
+        csrf = False
+
+    q = SearchField("Name or sign-in name", validators=[Length(max=120)])
+    submit = SubmitField("Search")
+
+
+class EraseForm(FlaskForm):
+    """Erasing a learner, confirmed with the admin's own password."""
+
+    password = PasswordField(
+        "Confirm with your password",
+        validators=[DataRequired(message="Type your own password to confirm.")],
+        render_kw={"autocomplete": "current-password"},
+    )
+    submit = SubmitField("Erase this learner")

@@ -1,0 +1,260 @@
+"""No N+1: the heaviest pages run as many SQL statements with a few rows as with many.
+
+Each test loads a page, grows the data behind it (more assignments, attempts, questions,
+students, responses), loads it again, and compares the statement counts (SQLAlchemy's
+``before_cursor_execute`` on the app's engine). A page whose count grows with the rows issues
+a query per row. Counts only: speed targets live in bench/.
+
+Requests from the test client share the test's database session (one app context), so each
+count starts from an expired session: nothing the test loaded is reused unseen.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+from sqlalchemy import event, select
+
+from quizapp.extensions import db
+from quizapp.models import Assignment, Enrolment, Question, QuestionVersion, Quiz, QuizItem
+from quizapp.questions import get_type
+from quizapp.quizzes.attempts import save_answer, start_attempt, submit_attempt, versions_for
+from tests.helpers import (
+    STAFF_PASSWORD,
+    STUDENT_PASSWORD,
+    gen_class,
+    gen_student,
+    gen_teacher,
+    import_curated_content,
+    import_examples,
+    sign_in,
+)
+
+
+@contextlib.contextmanager
+def counting(app):
+    """Count the SQL statements sent while the block runs."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+class Statements(list):
+    """The statements of one page load; equal when their counts are (shown in full if not)."""
+
+    def __eq__(self, other):
+        return len(self) == len(other)
+
+    def __hash__(self):
+        return len(self)
+
+    def __repr__(self):
+        return f"{len(self)} statements:\n  " + "\n  ".join(s.split("\n")[0][:150] for s in self)
+
+
+def statements_for(app, client, path: str) -> Statements:
+    """Statements of one GET of ``path`` (after a warm-up GET), which must answer 200."""
+    assert client.get(path).status_code == 200
+    # The requests share the test's session: forget every loaded row, so the page has to
+    # load what it shows (an identity map warmed by the test would hide an N+1).
+    db.session.commit()
+    db.session.expire_all()
+    with counting(app) as statements:
+        response = client.get(path)
+    assert response.status_code == 200, path
+    assert len(statements) > 0
+    return Statements(statements)
+
+
+def make_quiz(title: str, questions: list[Question]) -> Quiz:
+    """A fixed quiz of ``questions``."""
+    quiz = Quiz(title=title, kind="fixed")
+    db.session.add(quiz)
+    db.session.flush()
+    for position, question in enumerate(questions, start=1):
+        db.session.add(QuizItem(quiz_id=quiz.id, position=position, question_id=question.id))
+    db.session.commit()
+    return quiz
+
+
+def assign(quiz: Quiz, school_class, **rules) -> Assignment:
+    """Set ``quiz`` for ``school_class``."""
+    assignment = Assignment(
+        class_id=school_class.id, kind="quiz", quiz_id=quiz.id, title=quiz.title, **rules
+    )
+    db.session.add(assignment)
+    db.session.commit()
+    return assignment
+
+
+def sit(quiz, student, assignment, answered: int | None = None, submit: bool = True):
+    """An attempt with ``answered`` right answers (all by default), submitted unless told."""
+    attempt = start_attempt(db.session, quiz, student, assignment)
+    versions = versions_for(db.session, attempt)
+    for entry in attempt.layout[:answered]:
+        version = versions[entry["version_id"]]
+        answer = get_type(version.qtype).correct_answer(version.body)
+        save_answer(db.session, attempt, entry["slot"], answer, seq=1, grace_seconds=30)
+    if submit:
+        submit_attempt(db.session, attempt)
+    db.session.commit()
+    return attempt
+
+
+def curated_questions(count: int, offset: int = 0) -> list[Question]:
+    return list(
+        db.session.scalars(
+            select(Question)
+            .where(Question.current_version_id.is_not(None), Question.slug.not_like("example-%"))
+            .order_by(Question.id)
+            .offset(offset)
+            .limit(count)
+        )
+    )
+
+
+@pytest.fixture
+def school(ctx):
+    """Curated content, a teacher and one class with two students."""
+    import_examples()
+    import_curated_content()
+    teacher = gen_teacher()
+    school_class = gen_class(teacher)
+    students = [gen_student(school_class) for _ in range(2)]
+    return {"teacher": teacher, "class": school_class, "students": students}
+
+
+def as_student(client, student):
+    sign_in(client, student.username, STUDENT_PASSWORD)
+    return client
+
+
+def as_teacher(client, teacher):
+    sign_in(client, teacher.email, STAFF_PASSWORD)
+    return client
+
+
+def test_student_home(app, client, school):
+    student = school["students"][0]
+    for number in range(2):
+        quiz = make_quiz(f"Quiz {number}", curated_questions(4, offset=4 * number))
+        assignment = assign(quiz, school["class"])
+        sit(quiz, student, assignment)
+    as_student(client, student)
+    few = statements_for(app, client, "/learn/")
+
+    other_class = gen_class(school["teacher"], name="9B")
+    db.session.add(Enrolment(class_id=other_class.id, student_id=student.id))
+    db.session.commit()
+    for number in range(2, 10):
+        quiz = make_quiz(f"Quiz {number}", curated_questions(4, offset=4 * number))
+        target = school["class"] if number % 2 else other_class
+        assignment = assign(quiz, target, attempts_allowed=2)
+        if number % 3:
+            sit(quiz, student, assignment, submit=number % 2 == 0, answered=2)
+    many = statements_for(app, client, "/learn/")
+    assert many == few
+
+
+def with_stimulus(count: int) -> list[Question]:
+    """Questions whose current version quotes a source excerpt (its own query to load)."""
+    return list(
+        db.session.scalars(
+            select(Question)
+            .join(QuestionVersion, QuestionVersion.id == Question.current_version_id)
+            .where(QuestionVersion.stimulus_id.is_not(None))
+            .order_by(Question.id)
+            .limit(count)
+        )
+    )
+
+
+def test_quiz_page(app, client, school):
+    student = school["students"][0]
+    quoted = with_stimulus(2)
+    plain = [q for q in curated_questions(40) if q not in quoted]
+    short = make_quiz("Short", [quoted[0], *plain[:4]])
+    long = make_quiz("Long", [*plain[4:24], quoted[1], *plain[24:28]])
+    first = sit(short, student, assign(short, school["class"]), answered=1, submit=False)
+    second = sit(long, student, assign(long, school["class"]), answered=25, submit=False)
+    as_student(client, student)
+    few = statements_for(app, client, f"/learn/attempts/{first.public_id}?page=1")
+    many = statements_for(app, client, f"/learn/attempts/{second.public_id}?page=5")
+    assert many == few
+
+
+def test_question_bank(app, client, school):
+    from quizapp.authoring import bank as bank_service
+
+    teacher = school["teacher"]
+    as_teacher(client, teacher)
+    everything = curated_questions(1000)
+    shown = with_stimulus(1) + [q for q in everything if q.current_version.stimulus_id is None][:2]
+    for question in everything:
+        question.retired = question not in shown
+    db.session.commit()
+    few = statements_for(app, client, "/teach/bank/")
+
+    for question in everything:
+        question.retired = False
+    db.session.commit()
+    # A page of 25 rows that shows a quoted source too, as the small page did.
+    page = next(
+        number
+        for number in range(1, 50)
+        if any(
+            row.version.stimulus_id
+            for row in bank_service.search_bank(
+                db.session, teacher, bank_service.BankFilters(), number
+            ).rows
+        )
+    )
+    many = statements_for(app, client, f"/teach/bank/?page={page}")
+    assert many == few
+
+
+def test_gradebook(app, client, school):
+    teacher, school_class = school["teacher"], school["class"]
+    quiz = make_quiz("Exam", curated_questions(6))
+    first = assign(quiz, school_class)
+    for student in school["students"]:
+        sit(quiz, student, first)
+    as_teacher(client, teacher)
+    path = f"/teach/classes/{school_class.id}/gradebook"
+    few = statements_for(app, client, path)
+
+    more = [gen_student(school_class) for _ in range(10)]
+    for number in range(3):
+        other = make_quiz(f"Test {number}", curated_questions(5, offset=6 + 5 * number))
+        assignment = assign(other, school_class, attempts_allowed=3)
+        for student in [*school["students"], *more][number::2]:
+            sit(other, student, assignment)
+            sit(other, student, assignment, answered=2)
+    many = statements_for(app, client, path)
+    assert many == few
+
+
+def test_item_analysis(app, client, school):
+    teacher, school_class = school["teacher"], school["class"]
+    quiz = make_quiz("Exam", curated_questions(8))
+    assignment = assign(quiz, school_class, attempts_allowed=0)
+    for student in school["students"]:
+        sit(quiz, student, assignment, answered=4)
+    as_teacher(client, teacher)
+    path = f"/teach/assignments/{assignment.id}/analysis"
+    few = statements_for(app, client, path)
+
+    for number in range(12):
+        student = gen_student(school_class)
+        sit(quiz, student, assignment, answered=number % 8 + 1)
+    many = statements_for(app, client, path)
+    assert many == few
