@@ -47,9 +47,13 @@ def student_catalogue(session: Session, student_id: int) -> Catalogue:
     return Catalogue(lesson_ids, quiz_ids)
 
 
-def practice_items(session: Session, student_id: int) -> tuple[list[Lesson], list[Quiz]]:
-    """Published lessons and quizzes the student may practise, in a stable order."""
+def practice_items(session: Session, student_id: int, now=None) -> tuple[list[Lesson], list[Quiz]]:
+    """Published lessons and quizzes the student may practise, in a stable order (quizzes whose
+    assignment has not released its answers yet are left out)."""
+    from quizapp.models._types import utcnow
+
     catalogue = student_catalogue(session, student_id)
+    catalogue.quiz_ids -= withheld_quiz_ids(session, student_id, now or utcnow())
     lessons = (
         list(
             session.scalars(
@@ -73,3 +77,44 @@ def practice_items(session: Session, student_id: int) -> tuple[list[Lesson], lis
         else []
     )
     return lessons, quizzes
+
+
+def withheld_quiz_ids(session: Session, student_id: int, now) -> set[int]:
+    """Quizzes the student may not practise yet: those of an assignment of their classes whose
+    right answers are not released to them. Practising them would show the answers early."""
+    from quizapp.quizzes.progress import load_assignments, outcomes, quiz_ids_of
+    from quizapp.quizzes.rules import review_visibility
+
+    class_ids = list(
+        session.scalars(select(Enrolment.class_id).where(Enrolment.student_id == student_id))
+    )
+    assignments = load_assignments(session, class_ids)
+    results = outcomes(session, assignments, [student_id], now)
+    withheld: set[int] = set()
+    for assignment in assignments:
+        rules = results[(assignment.id, student_id)].rules
+        if not review_visibility(rules, submitted=True, now=now).answers:
+            withheld.update(quiz_ids_of(assignment))
+    return withheld
+
+
+def withheld_assignment_ids(session: Session, student_id: int, now) -> tuple[set[int], set[int]]:
+    """Assignments whose scores, and whose right answers, the student may not see yet."""
+    from quizapp.quizzes.progress import load_assignments, outcomes
+    from quizapp.quizzes.rules import review_visibility
+
+    class_ids = list(
+        session.scalars(select(Enrolment.class_id).where(Enrolment.student_id == student_id))
+    )
+    assignments = load_assignments(session, class_ids)
+    results = outcomes(session, assignments, [student_id], now)
+    no_score, no_answers = set(), set()
+    for assignment in assignments:
+        visibility = review_visibility(
+            results[(assignment.id, student_id)].rules, submitted=True, now=now
+        )
+        if not visibility.score:
+            no_score.add(assignment.id)
+        if not visibility.answers:
+            no_answers.add(assignment.id)
+    return no_score, no_answers

@@ -25,6 +25,7 @@ class ResponseRow:
     fraction: float
     when: datetime
     prompt: str
+    assignment_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class AttemptRow:
     title: str
     percent: float | None
     practice: bool
+    assignment_id: int | None = None
 
 
 def load_history(session: Session, student_id: int) -> tuple[list[AttemptRow], list[ResponseRow]]:
@@ -112,3 +114,17 @@ def review_question_ids(session: Session, rows: list[ResponseRow]) -> list[int]:
         )
     )
     return [i for i in ids if i in live]
+
+
+def visible_history(
+    attempts: list[AttemptRow],
+    responses: list[ResponseRow],
+    no_score: set[int],
+    no_answers: set[int],
+) -> tuple[list[AttemptRow], list[ResponseRow], list[ResponseRow]]:
+    """What the student may see now: attempts with released scores, responses for mastery
+    (released scores) and responses for 'to review' (released answers)."""
+    shown = [a for a in attempts if a.assignment_id not in no_score]
+    mastery_rows = [r for r in responses if r.assignment_id not in no_score]
+    review_rows = [r for r in responses if r.assignment_id not in no_answers]
+    return shown, mastery_rows, review_rows

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -120,7 +121,9 @@ def parse_roster(data: bytes) -> ParsedRoster:
             cells[user_col].casefold() if user_col is not None and user_col < len(cells) else ""
         )
         row_problems = []
-        if not name:
+        if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co") for ch in name + username):
+            row_problems.append("the row contains control or invisible characters; retype the name")
+        elif not name:
             row_problems.append("the name is empty")
         elif len(name) < MIN_NAME:
             row_problems.append(f"the name {name!r} is too short (at least {MIN_NAME} characters)")

@@ -40,6 +40,7 @@ NAVIGATION = {
         ("builders.quizzes", "Quizzes"),
         ("builders.modules", "Modules"),
         ("admin.index", "Admin"),
+        ("privacy.index", "Privacy"),
     ],
 }
 

@@ -49,10 +49,8 @@ def assert_security_headers(response, *, signed_in: bool) -> None:
     assert headers["Referrer-Policy"] in REFERRER_POLICIES
     if signed_in:
         cache = headers.get("Cache-Control", "")
-        # PDFs are sent conditionally (ETag, "no-cache": revalidate every time); pages no-store.
-        assert "no-store" in cache or (
-            response.mimetype == "application/pdf" and "no-cache" in cache
-        )
+        # Pages, CSV and PDFs (keys and class sets carry answers and names) are never stored.
+        assert "no-store" in cache
 
 
 def assert_no_inline_code(html: str, where: str) -> None:

@@ -62,6 +62,7 @@ def test_create_teacher_shows_the_setup_link_once(app, admin_client, client):
             "display_name": "Mrs Nəbiyeva",
             "email": "New@School.example",
             "role": "teacher",
+            "password": STAFF_PASSWORD,
         },
     )
     assert response.status_code == 302
@@ -84,6 +85,7 @@ def test_duplicate_email_is_refused_beside_the_field(admin_client):
             "display_name": "Copy",
             "email": "t1@school.example",
             "role": "teacher",
+            "password": STAFF_PASSWORD,
         },
     )
     assert response.status_code == 400
@@ -100,9 +102,16 @@ def test_deactivate_needs_password_and_reassign(app, admin_client, world):
     )
     with app.app_context():
         assert not db.session.get(User, world.teacher_id).is_active
+    reassign = f"/admin/classes/{world.first_id}/teacher"
+    token = csrf_token(admin_client, "/admin/")
     admin_client.post(
-        f"/admin/classes/{world.first_id}/teacher",
-        data={"csrf_token": csrf_token(admin_client, "/admin/"), "teacher_id": world.other_id},
+        reassign, data={"csrf_token": token, "teacher_id": world.other_id, "password": "no"}
+    )
+    with app.app_context():
+        assert db.session.get(SchoolClass, world.first_id).teacher_id != world.other_id
+    admin_client.post(
+        reassign,
+        data={"csrf_token": token, "teacher_id": world.other_id, "password": STAFF_PASSWORD},
     )
     with app.app_context():
         assert db.session.get(SchoolClass, world.first_id).teacher_id == world.other_id
@@ -143,3 +152,21 @@ def test_teacher_post_to_admin_is_refused(client, world):
         data={"csrf_token": csrf_token(client, "/teach/"), "teacher_id": world.teacher_id},
     )
     assert response.status_code == 403
+
+
+def test_creating_staff_needs_the_admins_password(app, admin_client):
+    response = admin_client.post(
+        "/admin/teachers",
+        data={
+            "csrf_token": csrf_token(admin_client, "/admin/"),
+            "display_name": "Mr New",
+            "email": "mr.new@school.example",
+            "role": "admin",
+            "password": "not my password",
+        },
+    )
+    assert response.status_code == 400 and "This is not your password." in response.get_data(
+        as_text=True
+    )
+    with app.app_context():
+        assert db.session.scalar(select(User).where(User.email == "mr.new@school.example")) is None

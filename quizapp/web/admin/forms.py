@@ -32,6 +32,11 @@ class TeacherForm(FlaskForm):
         ],
         default="teacher",
     )
+    password = PasswordField(
+        "Confirm with your password",
+        validators=[DataRequired(message="Type your own password to confirm.")],
+        render_kw={"autocomplete": "current-password"},
+    )
     submit = SubmitField("Create and show the setup link")
 
 
@@ -50,4 +55,9 @@ class ReassignForm(FlaskForm):
     """Give a class to another teacher."""
 
     teacher_id = SelectField("New teacher", coerce=int)
+    password = PasswordField(
+        "Your password",
+        validators=[DataRequired(message="Type your own password to confirm.")],
+        render_kw={"autocomplete": "current-password"},
+    )
     submit = SubmitField("Reassign")

@@ -80,7 +80,9 @@ def teacher_create():
     form = TeacherForm()
     if form.validate_on_submit():
         email = form.email.data.strip().casefold()
-        if db.session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
+        if not accounts.verify_password(current_user, form.password.data):
+            form.password.errors = [*form.password.errors, "This is not your password."]
+        elif db.session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
             form.email.errors = [*form.email.errors, "Someone already signs in with this email."]
         else:
             user = accounts.create_staff(
@@ -169,7 +171,9 @@ def class_reassign(class_id: int):
         abort(404)
     form = ReassignForm()
     form.teacher_id.choices = [SelectChoice(t.id, t.display_name) for t in _staff() if t.is_active]
-    if form.validate_on_submit():
+    if form.validate_on_submit() and not accounts.verify_password(current_user, form.password.data):
+        flash("The class was not reassigned: that is not your password.", "error")
+    elif form.validate_on_submit():
         teacher = _teacher(form.teacher_id.data)
         school_class.teacher_id = teacher.id
         db.session.commit()

@@ -113,6 +113,8 @@ def _send(printout: service.Printout):
         etag=printout.path.stem,
     )
     response.headers["X-PDF-Cache"] = "hit" if printout.cached else "miss"
+    # Keys and class sets carry answers and children's names: no copy in shared browser caches.
+    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 

@@ -11,13 +11,19 @@ from sqlalchemy import select
 from quizapp import accounts
 from quizapp.extensions import db
 from quizapp.learning import lessons as lesson_service
-from quizapp.learning.catalogue import practice_items, student_catalogue
+from quizapp.learning.catalogue import (
+    practice_items,
+    student_catalogue,
+    withheld_assignment_ids,
+    withheld_quiz_ids,
+)
 from quizapp.learning.question_views import add_review, build_views
 from quizapp.learning.student_progress import (
     load_history,
     mastery_by_topic,
     questions_to_review,
     review_question_ids,
+    visible_history,
 )
 from quizapp.models import Enrolment, Lesson, Quiz, QuizItem, Response, SchoolClass, Source
 from quizapp.models._types import utcnow
@@ -167,9 +173,30 @@ def start_practice(quiz_id: int):
     )
     if not allowed:
         abort(404)
+    if quiz.id in withheld_quiz_ids(db.session, current_user.id, utcnow()):
+        flash("You can practise this quiz once your teacher releases its answers.", "info")
+        return redirect(url_for("student.home"))
     attempt = attempt_service.start_attempt(db.session, quiz, current_user, None)
     db.session.commit()
     return redirect(url_for("student.attempt", public_id=attempt.public_id))
+
+
+def _visible_progress():
+    """The student's history, limited to what their assignments' review options release now;
+    questions of quizzes still withheld are never offered for review practice."""
+    now = utcnow()
+    attempts, responses = load_history(db.session, current_user.id)
+    no_score, no_answers = withheld_assignment_ids(db.session, current_user.id, now)
+    shown, mastery_rows, review_rows = visible_history(attempts, responses, no_score, no_answers)
+    withheld_quizzes = withheld_quiz_ids(db.session, current_user.id, now)
+    if withheld_quizzes:
+        blocked = set(
+            db.session.scalars(
+                select(QuizItem.question_id).where(QuizItem.quiz_id.in_(withheld_quizzes))
+            )
+        )
+        review_rows = [r for r in review_rows if r.question_id not in blocked]
+    return shown, mastery_rows, review_rows
 
 
 @bp.route("/practice/review", methods=["POST"])
@@ -178,8 +205,8 @@ def practise_mistakes():
     """A practice quiz of the questions the student should review next."""
     if not EmptyForm().validate_on_submit():
         abort(400)
-    _, responses = load_history(db.session, current_user.id)
-    ids = review_question_ids(db.session, questions_to_review(responses))
+    _, _, review_rows = _visible_progress()
+    ids = review_question_ids(db.session, questions_to_review(review_rows))
     if not ids:
         flash("Nothing to review: every question you answered last time was right.", "info")
         return redirect(url_for("student.progress"))
@@ -509,9 +536,9 @@ def lesson_done(lesson_id: int):
 @student_required
 def progress():
     """Scores over time, mastery per topic, and the questions to review next."""
-    attempts, responses = load_history(db.session, current_user.id)
-    mastery = mastery_by_topic(responses)
-    to_review = questions_to_review(responses)
+    attempts, mastery_rows, review_rows = _visible_progress()
+    mastery = mastery_by_topic(mastery_rows)
+    to_review = questions_to_review(review_rows)
     return render_template(
         "student/progress.html",
         attempts=attempts,
