@@ -7,7 +7,7 @@ lock (the classic 'database is locked'). Requests that only read (GET, HEAD) beg
 
 from __future__ import annotations
 
-from flask import Flask, has_request_context, request
+from flask import Flask, g, has_request_context, request
 from sqlalchemy import event
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -25,10 +25,19 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+# Endpoints that read first and write one row at the end: they hold SQLite's write lock only
+# for the write (the view sets g.sqlite_write_phase before it), not for the whole request.
+LATE_WRITE_ENDPOINTS = frozenset({"api.save_answer"})
+
+
 def _begin_sqlite(connection) -> None:
     # Read-only work outside requests (backups) asks for a deferred BEGIN with an option.
     reading = connection.get_execution_options().get("quizapp_read_only") or (
-        has_request_context() and request.method in READ_METHODS
+        has_request_context()
+        and (
+            request.method in READ_METHODS
+            or (request.endpoint in LATE_WRITE_ENDPOINTS and not g.get("sqlite_write_phase"))
+        )
     )
     connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
@@ -48,3 +57,10 @@ def init_app(app: Flask) -> None:
 
     with app.app_context():
         tune_engine(db.engine)
+
+
+def begin_write_phase(session) -> None:
+    """End a late-write request's read transaction; what follows begins with BEGIN IMMEDIATE."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.commit()
+        g.sqlite_write_phase = True

@@ -182,6 +182,29 @@ def grace(config_seconds: int) -> timedelta:
     return timedelta(seconds=config_seconds)
 
 
+def version_essentials(session: Session, version_id: int) -> tuple[str, dict[str, Any]]:
+    """A question version's type and body, cached per application.
+
+    Versions are immutable, so every autosave after the first reads them from memory. The cache
+    lives on the application (a new app, as in each test, starts empty); after restoring a
+    backup into a database that a server is using, restart the server.
+    """
+    from flask import current_app, has_app_context
+
+    cache = current_app.extensions.setdefault("quizapp_versions", {}) if has_app_context() else {}
+    hit = cache.get(version_id)
+    if hit is None:
+        row = session.execute(
+            select(QuestionVersion.qtype, QuestionVersion.body).where(
+                QuestionVersion.id == version_id
+            )
+        ).one()
+        if len(cache) > 50_000:
+            cache.clear()
+        hit = cache[version_id] = (row.qtype, row.body)
+    return hit
+
+
 @dataclass(frozen=True)
 class SaveResult:
     """What became of one save: applied, or ignored because a newer answer was already saved."""
@@ -211,8 +234,12 @@ def save_answer(
     now = now or utcnow()
     if attempt.state != "in_progress":
         if attempt.submitted_by == "timer":
-            raise AttemptError("time_up", "Time is up: your saved answers were submitted.", status=403)
-        raise AttemptError("submitted", "This attempt has been submitted; answers can no longer change.")
+            raise AttemptError(
+                "time_up", "Time is up: your saved answers were submitted.", status=403
+            )
+        raise AttemptError(
+            "submitted", "This attempt has been submitted; answers can no longer change."
+        )
     if not accepts_answers(attempt.deadline_at, now, grace(grace_seconds)):
         raise AttemptError(
             "time_up", "Time is up: answers after the deadline are not accepted.", status=403
@@ -222,11 +249,13 @@ def save_answer(
         raise AttemptError(
             "no_such_question", "There is no such question in this attempt.", status=400
         )
-    version = (versions or {}).get(layout[slot]["version_id"]) or session.get(
-        QuestionVersion, layout[slot]["version_id"]
+    version_id = layout[slot]["version_id"]
+    known = (versions or {}).get(version_id)
+    qtype_name, body = (
+        (known.qtype, known.body) if known else version_essentials(session, version_id)
     )
     try:
-        answer = get_type(version.qtype).clean_answer(raw_answer, version.body)
+        answer = get_type(qtype_name).clean_answer(raw_answer, body)
     except (ValueError, TypeError, AttributeError) as exc:
         raise AttemptError(
             "invalid_answer", f"That answer cannot be read: {exc}", status=400
@@ -235,7 +264,7 @@ def save_answer(
         not isinstance(seq, int) or isinstance(seq, bool) or not 0 < seq < 2**31
     ):
         raise AttemptError("invalid_seq", "The save's sequence number is not valid.", status=400)
-    return _upsert_response(session, attempt.id, slot, version.id, answer, seq, now)
+    return _upsert_response(session, attempt.id, slot, version_id, answer, seq, now)
 
 
 _UPSERTS: dict[str, Any] = {}

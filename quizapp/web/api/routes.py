@@ -11,6 +11,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
+from quizapp.database import begin_write_phase
 from quizapp.extensions import db
 from quizapp.models import Response
 from quizapp.questions import get_type
@@ -113,6 +114,7 @@ def save_answer(public_id: str):
             raise attempt_service.AttemptError(
                 "checked", "This answer was checked and is final.", status=409
             )
+        begin_write_phase(db.session)  # SQLite: take the write lock only for the upsert
         result = attempt_service.save_answer(
             db.session,
             attempt,
