@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from quizapp.content.specs import Blueprint, ContentBundle, QuestionSpec
@@ -126,8 +126,33 @@ def write_question_version(
     return version
 
 
+def _bank_fingerprint(session: Session) -> tuple:
+    """A cheap summary that changes whenever a card would: a question added, edited (a new
+    current version) or retired."""
+    return tuple(
+        session.execute(
+            select(
+                func.count(Question.id),
+                func.max(Question.id),
+                func.max(Question.current_version_id),
+                func.sum(case((Question.retired.is_(True), Question.id), else_=0)),
+            )
+        ).one()
+    )
+
+
 def question_cards_from_db(session: Session, owner_id: int | None = None) -> list[QuestionCard]:
-    """Generation cards for every live question in the curated bank (and an owner's own)."""
+    """Generation cards for every live question in the curated bank (and an owner's own).
+
+    Cards are kept per application and owner until the bank's fingerprint changes, so
+    generating a quiz does not re-read thousands of rows each time.
+    """
+    from flask import current_app, has_app_context
+
+    cache = current_app.extensions.setdefault("quizapp_cards", {}) if has_app_context() else None
+    fingerprint = _bank_fingerprint(session) if cache is not None else None
+    if cache is not None and (hit := cache.get(owner_id)) and hit[0] == fingerprint:
+        return list(hit[1])
     stmt = (
         select(
             Question.slug,
@@ -145,10 +170,13 @@ def question_cards_from_db(session: Session, owner_id: int | None = None) -> lis
         if owner_id
         else stmt.where(Question.owner_id.is_(None))
     )
-    return [
+    cards = [
         QuestionCard(slug, topic, difficulty, qtype, tuple(tags or ()))
         for slug, topic, difficulty, qtype, tags in session.execute(stmt)
     ]
+    if cache is not None:
+        cache[owner_id] = (fingerprint, tuple(cards))
+    return cards
 
 
 def set_quiz_questions(session: Session, quiz: Quiz, slugs: list[str]) -> bool:

@@ -84,3 +84,17 @@ def test_unicode_survives_the_database(ctx):
         select(Question).where(Question.slug == "ex-cloze-mourning")
     ).current_version
     assert "Ümumxalq Hüzn Günü" in str(version.body) and "Şəhidlər Xiyabanı" in str(version.body)
+
+
+def test_generation_cards_follow_bank_changes(ctx):
+    from quizapp.content.importer import question_cards_from_db
+
+    import_bundle(db.session, load_content(content_paths()))
+    db.session.commit()
+    first = question_cards_from_db(db.session)
+    assert question_cards_from_db(db.session) == first  # served again (cached per app)
+    question = db.session.scalar(select(Question).where(Question.slug == "ex-saturday"))
+    question.retired = True
+    db.session.commit()
+    after = question_cards_from_db(db.session)
+    assert "ex-saturday" in {c.key for c in first} and "ex-saturday" not in {c.key for c in after}
