@@ -188,11 +188,11 @@ def add_questions(quiz_id: int):
     return redirect(url_for("builders.quiz", quiz_id=quiz.id, _anchor="questions"))
 
 
-def _item_action(quiz_id: int, action) -> object:
-    quiz = quiz_for_staff(quiz_id, edit=True)
+def _apply_then_redirect(target, action, endpoint: str, **url_args):
+    """Run a builder action for a valid POST; flash its message or its problem; go back."""
     if _post_button():
         try:
-            message = action(quiz)
+            message = action(target)
         except BuildError as exc:
             db.session.rollback()
             flash(str(exc), "error")
@@ -200,7 +200,12 @@ def _item_action(quiz_id: int, action) -> object:
             db.session.commit()
             if message:
                 flash(message, "success")
-    return redirect(url_for("builders.quiz", quiz_id=quiz.id, _anchor="questions"))
+    return redirect(url_for(endpoint, **url_args))
+
+
+def _item_action(quiz_id: int, action) -> object:
+    quiz = quiz_for_staff(quiz_id, edit=True)
+    return _apply_then_redirect(quiz, action, "builders.quiz", quiz_id=quiz.id, _anchor="questions")
 
 
 @bp.route("/quizzes/<int:quiz_id>/items/<int:position>/move/<direction>", methods=["POST"])
@@ -502,17 +507,9 @@ def add_quiz(module_id: int):
 
 def _module_action(module_id: int, action):
     module = module_for_staff(module_id, edit=True)
-    if _post_button():
-        try:
-            message = action(module)
-        except BuildError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            if message:
-                flash(message, "success")
-    return redirect(url_for("builders.module", module_id=module.id, _anchor="steps"))
+    return _apply_then_redirect(
+        module, action, "builders.module", module_id=module.id, _anchor="steps"
+    )
 
 
 @bp.route("/modules/<int:module_id>/steps/<int:position>/move/<direction>", methods=["POST"])

@@ -409,17 +409,8 @@ def assignment_new(class_id: int):
     )
 
 
-@bp.route("/assignments/<int:assignment_id>")
-@staff_required
-def assignment_page(assignment_id: int):
-    """An assignment's settings, its extensions and links to results."""
-    assignment = assignment_for_staff(assignment_id)
-    school_class = assignment.school_class
-    students = class_service.roster(db.session, school_class)
-    form = ExtensionForm()
-    form.student.choices = [
-        SelectChoice(s.id, f"{s.display_name} ({s.username})") for s in students
-    ]
+def _assignment_page(assignment, school_class, form):
+    """The assignment page with its extensions (after a GET, or a refused extension)."""
     extensions = list(
         db.session.execute(
             select(Extension, User)
@@ -437,6 +428,20 @@ def assignment_page(assignment_id: int):
         quiz_ids=quiz_ids_of(assignment),
         button=EmptyForm(),
     )
+
+
+@bp.route("/assignments/<int:assignment_id>")
+@staff_required
+def assignment_page(assignment_id: int):
+    """An assignment's settings, its extensions and links to results."""
+    assignment = assignment_for_staff(assignment_id)
+    school_class = assignment.school_class
+    students = class_service.roster(db.session, school_class)
+    form = ExtensionForm()
+    form.student.choices = [
+        SelectChoice(s.id, f"{s.display_name} ({s.username})") for s in students
+    ]
+    return _assignment_page(assignment, school_class, form)
 
 
 @bp.route("/assignments/<int:assignment_id>/edit", methods=["GET", "POST"])
@@ -516,23 +521,7 @@ def extension_save(assignment_id: int):
             flash(f"Extension saved for {student.display_name}.", "success")
             return redirect(url_for(".assignment_page", assignment_id=assignment.id))
         _attach(form, problems)
-    extensions = list(
-        db.session.execute(
-            select(Extension, User)
-            .join(User, User.id == Extension.student_id)
-            .where(Extension.assignment_id == assignment.id)
-            .order_by(User.display_name)
-        )
-    )
-    return render_template(
-        "teacher/assignment.html",
-        assignment=assignment,
-        school_class=school_class,
-        form=form,
-        extensions=extensions,
-        quiz_ids=quiz_ids_of(assignment),
-        button=EmptyForm(),
-    ), 400
+    return _assignment_page(assignment, school_class, form), 400
 
 
 @bp.route("/assignments/<int:assignment_id>/extensions/<int:student_id>/delete", methods=["POST"])
