@@ -365,3 +365,12 @@ def test_delete_class_needs_password(app, signed_in, world):
     assert response.status_code == 302
     with app.app_context():
         assert db.session.get(SchoolClass, world.class_id) is None
+
+
+def test_class_and_lesson_pages_offer_printouts(app, signed_in, world):
+    add_student(app, world.class_id, "Aylin Məmmədova")
+    add_quiz_assignment(app, world.class_id)
+    page = signed_in.get(f"/teach/classes/{world.class_id}").get_data(as_text=True)
+    assert "Print for this class" in page and f"/print/class/{world.class_id}/quiz/" in page
+    lessons = signed_in.get("/teach/build/lessons").get_data(as_text=True)
+    assert "Handout (PDF, A4)" in lessons and "/print/lesson/" in lessons
