@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 RUNTIME_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core
-TEST_DEBS := $(RUNTIME_DEBS) chromium poppler-utils postgresql-client
+TEST_DEBS := $(RUNTIME_DEBS) chromium poppler-utils postgresql-client redis-server
 export QUIZAPP_INSTANCE_PATH ?= $(CURDIR)/instance
 
 .PHONY: run serve test test-sqlite bench bench-load lint format wheel-check clean help
@@ -49,6 +49,7 @@ serve: $(VENV)/.runtime
 
 test: $(VENV)/.test
 	@sh scripts/ensure-postgres.sh
+	@sh scripts/ensure-redis.sh
 	$(BIN)/ruff check quizapp tests bench
 	$(BIN)/pytest -n 2 --dist loadgroup
 
