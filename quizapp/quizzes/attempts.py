@@ -232,15 +232,23 @@ def save_answer(
     stored answer (``stored + 1``).
     """
     now = now or utcnow()
-    if attempt.state != "in_progress":
-        if attempt.submitted_by == "timer":
+    # Read the state again with a share lock: a submission in progress holds the row FOR UPDATE,
+    # so this waits for it and then sees 'submitted' — a save never changes a graded answer.
+    # (SQLite: the write transaction already excludes every other writer.)
+    state, submitted_by, deadline_at = session.execute(
+        select(Attempt.state, Attempt.submitted_by, Attempt.deadline_at)
+        .where(Attempt.id == attempt.id)
+        .with_for_update(read=True)
+    ).one()
+    if state != "in_progress":
+        if submitted_by == "timer":
             raise AttemptError(
                 "time_up", "Time is up: your saved answers were submitted.", status=403
             )
         raise AttemptError(
             "submitted", "This attempt has been submitted; answers can no longer change."
         )
-    if not accepts_answers(attempt.deadline_at, now, grace(grace_seconds)):
+    if not accepts_answers(deadline_at, now, grace(grace_seconds)):
         raise AttemptError(
             "time_up", "Time is up: answers after the deadline are not accepted.", status=403
         )

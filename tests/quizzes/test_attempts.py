@@ -212,3 +212,42 @@ def test_options_shuffled_per_attempt_only_when_asked(setting):
         if versions[e["version_id"]].qtype in ("single_choice", "multiple_response")
     ]
     assert _option_orders(fixed) == stored
+
+
+def test_a_save_during_submission_waits_and_is_refused(setting, app):
+    """A save that arrives while the attempt is being graded waits for the grading to finish,
+    then is refused: no answer changes after it was graded."""
+    import threading
+    import time
+
+    from sqlalchemy.orm import Session
+
+    attempt = start_attempt(db.session, setting["quiz"], setting["student"], setting["assignment"])
+    db.session.flush()
+    attempt_id, slot = attempt.id, attempt.layout[0]["slot"]
+    db.session.commit()
+    db.session.close()  # this test's own session holds no transaction while the others run
+    engine = db.engine
+    outcome: dict = {}
+
+    def late_save():
+        with app.app_context(), Session(engine) as other:
+            try:
+                save_answer(
+                    other, other.get(Attempt, attempt_id), slot, None, seq=99, grace_seconds=5
+                )
+                other.commit()
+                outcome["result"] = "saved"
+            except AttemptError as error:
+                outcome["result"] = error.code
+
+    with Session(engine) as grading:
+        locked = grading.scalar(select(Attempt).where(Attempt.id == attempt_id).with_for_update())
+        submit_attempt(grading, locked)
+        saver = threading.Thread(target=late_save)
+        saver.start()
+        time.sleep(0.5)
+        assert saver.is_alive()  # the save waits for the grading transaction
+        grading.commit()
+    saver.join(timeout=20)
+    assert outcome == {"result": "submitted"}
