@@ -15,7 +15,7 @@ from quizapp.models import Assignment, Question, QuestionVersion, Quiz
 from quizapp.models._types import utcnow
 from quizapp.questions import get_type
 from quizapp.quizzes.attempts import save_answer, start_attempt, submit_attempt, versions_for
-from tests.conftest import PG_URL
+from tests.conftest import BACKENDS, PG_URL
 from tests.helpers import gen_class, gen_student, gen_teacher, import_examples
 
 
@@ -234,7 +234,7 @@ def test_corrupt_archive_gives_a_clear_error_and_changes_nothing(
 
 
 @pytest.mark.skipif(
-    "postgresql" not in __import__("tests.conftest").conftest.BACKENDS,
+    "postgresql" not in BACKENDS,
     reason="moving between backends needs the PostgreSQL backend (QUIZAPP_TEST_BACKENDS=sqlite)",
 )
 def test_backup_moves_between_backends(app, backend, school, tmp_path, request):

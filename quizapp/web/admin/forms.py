@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectChoice, SelectField, StringField, SubmitField
+from wtforms import SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Regexp
+
+from quizapp.web.forms import own_password_field
 
 
 class TeacherForm(FlaskForm):
@@ -32,32 +34,13 @@ class TeacherForm(FlaskForm):
         ],
         default="teacher",
     )
-    password = PasswordField(
-        "Confirm with your password",
-        validators=[DataRequired(message="Type your own password to confirm.")],
-        render_kw={"autocomplete": "current-password"},
-    )
+    password = own_password_field()
     submit = SubmitField("Create and show the setup link")
-
-
-class ConfirmPasswordForm(FlaskForm):
-    """A sensitive change, confirmed with the admin's own password."""
-
-    password = PasswordField(
-        "Confirm with your password",
-        validators=[DataRequired(message="Type your own password to confirm.")],
-        render_kw={"autocomplete": "current-password"},
-    )
-    submit = SubmitField("Confirm")
 
 
 class ReassignForm(FlaskForm):
     """Give a class to another teacher."""
 
     teacher_id = SelectField("New teacher", coerce=int)
-    password = PasswordField(
-        "Your password",
-        validators=[DataRequired(message="Type your own password to confirm.")],
-        render_kw={"autocomplete": "current-password"},
-    )
+    password = own_password_field("Your password")
     submit = SubmitField("Reassign")

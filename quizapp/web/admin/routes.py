@@ -12,7 +12,8 @@ from quizapp.extensions import db
 from quizapp.models import SchoolClass, User
 from quizapp.teaching import classes as class_service
 from quizapp.teaching.cards import seal, unseal
-from quizapp.web.admin.forms import ConfirmPasswordForm, ReassignForm, TeacherForm
+from quizapp.web.admin.forms import ReassignForm, TeacherForm
+from quizapp.web.forms import ConfirmPasswordForm, password_confirmed
 from quizapp.web.security import admin_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -78,11 +79,9 @@ def index():
 def teacher_create():
     """Create a teacher and show their one-time setup link."""
     form = TeacherForm()
-    if form.validate_on_submit():
+    if form.validate_on_submit() and password_confirmed(form.password):
         email = form.email.data.strip().casefold()
-        if not accounts.verify_password(current_user, form.password.data):
-            form.password.errors = [*form.password.errors, "This is not your password."]
-        elif db.session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
+        if db.session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
             form.email.errors = [*form.email.errors, "Someone already signs in with this email."]
         else:
             user = accounts.create_staff(
@@ -103,11 +102,7 @@ def _confirm_page(user: User, title: str, warning: str, button: str, form: Confi
 
 
 def _confirmed(form: ConfirmPasswordForm) -> bool:
-    if form.validate_on_submit():
-        if accounts.verify_password(current_user, form.password.data):
-            return True
-        form.password.errors = [*form.password.errors, "This is not your password."]
-    return False
+    return form.validate_on_submit() and password_confirmed(form.password)
 
 
 @bp.route("/teachers/<int:user_id>/setup-link", methods=["GET", "POST"])
@@ -171,7 +166,7 @@ def class_reassign(class_id: int):
         abort(404)
     form = ReassignForm()
     form.teacher_id.choices = [SelectChoice(t.id, t.display_name) for t in _staff() if t.is_active]
-    if form.validate_on_submit() and not accounts.verify_password(current_user, form.password.data):
+    if form.validate_on_submit() and not password_confirmed(form.password):
         flash("The class was not reassigned: that is not your password.", "error")
     elif form.validate_on_submit():
         teacher = _teacher(form.teacher_id.data)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SearchField, SubmitField
-from wtforms.validators import DataRequired, Length
+from wtforms import SearchField, SubmitField
+from wtforms.validators import Length
+
+from quizapp.web.forms import own_password_field
 
 
 class SearchForm(FlaskForm):
@@ -20,9 +22,5 @@ class SearchForm(FlaskForm):
 class EraseForm(FlaskForm):
     """Erasing a learner, confirmed with the admin's own password."""
 
-    password = PasswordField(
-        "Confirm with your password",
-        validators=[DataRequired(message="Type your own password to confirm.")],
-        render_kw={"autocomplete": "current-password"},
-    )
+    password = own_password_field()
     submit = SubmitField("Erase this learner")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
 
-from quizapp import accounts, privacy
+from quizapp import privacy
 from quizapp.extensions import db
 from quizapp.models import User
+from quizapp.web.forms import password_confirmed
 from quizapp.web.privacy.forms import EraseForm, SearchForm
 from quizapp.web.security import admin_required
 
@@ -81,12 +81,10 @@ def erase(user_id: int):
     """Erase the learner's identity and answers, after the admin's own password."""
     user = _learner(user_id)
     form = EraseForm()
-    if form.validate_on_submit():
-        if accounts.verify_password(current_user, form.password.data):
-            report = privacy.erase_learner(db.session, user)
-            db.session.commit()
-            flash(report.summary(), "success")
-            return redirect(url_for(".learner", user_id=user.id))
-        form.password.errors = [*form.password.errors, "This is not your password."]
+    if form.validate_on_submit() and password_confirmed(form.password):
+        report = privacy.erase_learner(db.session, user)
+        db.session.commit()
+        flash(report.summary(), "success")
+        return redirect(url_for(".learner", user_id=user.id))
     status = 400 if request.method == "POST" else 200
     return render_template("privacy/erase.html", user=user, form=form), status

@@ -10,7 +10,6 @@ from wtforms import (
     BooleanField,
     DateTimeLocalField,
     IntegerField,
-    PasswordField,
     SelectChoice,
     SelectField,
     StringField,
@@ -58,17 +57,6 @@ class ClassForm(FlaskForm):
         description="As you and your students call it, for example “9A History”.",
     )
     submit = SubmitField("Save")
-
-
-class ConfirmPasswordForm(FlaskForm):
-    """A sensitive action, confirmed with the teacher's own password."""
-
-    password = PasswordField(
-        "Confirm with your password",
-        validators=[DataRequired(message="Type your own password to confirm.")],
-        render_kw={"autocomplete": "current-password"},
-    )
-    submit = SubmitField("Confirm")
 
 
 class RosterUploadForm(FlaskForm):

@@ -22,7 +22,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from wtforms import SelectChoice
 
-from quizapp import accounts
 from quizapp.extensions import db
 from quizapp.models import Extension, SchoolClass, User
 from quizapp.models._types import utcnow
@@ -35,12 +34,11 @@ from quizapp.teaching import results
 from quizapp.teaching.cards import seal, unseal
 from quizapp.teaching.roster_import import MAX_ROWS, import_roster
 from quizapp.web.access import assignment_for_staff, class_for_staff, student_for_staff
-from quizapp.web.forms import EmptyForm
+from quizapp.web.forms import ConfirmPasswordForm, EmptyForm, password_confirmed
 from quizapp.web.security import staff_required
 from quizapp.web.teacher.forms import (
     AssignmentForm,
     ClassForm,
-    ConfirmPasswordForm,
     ExtensionForm,
     RosterUploadForm,
     aware,
@@ -61,14 +59,6 @@ def teacher_helpers():
         except TemplateNotFound:
             available = False
     return {"print_buttons": available, "STATUS_LABELS": STATUS_LABELS}
-
-
-def _password_confirmed(form: ConfirmPasswordForm) -> bool:
-    """Check the teacher's own password; put the error beside the field if wrong."""
-    if accounts.verify_password(current_user, form.password.data or ""):
-        return True
-    form.password.errors = [*form.password.errors, "This is not your password."]
-    return False
 
 
 def _keep_cards(school_class: SchoolClass, credentials: list[tuple[User, str]]) -> None:
@@ -189,7 +179,7 @@ def class_delete(class_id: int):
     """Delete a class with its assignments and results, after the teacher's password."""
     school_class = class_for_staff(class_id)
     form = ConfirmPasswordForm()
-    if form.validate_on_submit() and _password_confirmed(form):
+    if form.validate_on_submit() and password_confirmed(form.password):
         name = school_class.name
         class_service.delete_class(db.session, school_class)
         db.session.commit()
@@ -285,7 +275,7 @@ def reset_all(class_id: int):
     """Reset every student's password and print new cards, after the teacher's password."""
     school_class = class_for_staff(class_id)
     form = ConfirmPasswordForm()
-    if form.validate_on_submit() and _password_confirmed(form):
+    if form.validate_on_submit() and password_confirmed(form.password):
         students = class_service.roster(db.session, school_class)[:MAX_ROWS]
         credentials = class_service.reset_passwords(students)
         db.session.commit()
@@ -313,7 +303,7 @@ def reset_password(class_id: int, student_id: int):
     school_class = class_for_staff(class_id)
     student = student_for_staff(student_id, school_class)
     form = ConfirmPasswordForm()
-    if form.validate_on_submit() and _password_confirmed(form):
+    if form.validate_on_submit() and password_confirmed(form.password):
         password = class_service.reset_password(student)
         db.session.commit()
         _keep_cards(school_class, [(student, password)])
@@ -338,7 +328,7 @@ def remove_student(class_id: int, student_id: int):
     school_class = class_for_staff(class_id)
     student = student_for_staff(student_id, school_class)
     form = ConfirmPasswordForm()
-    if form.validate_on_submit() and _password_confirmed(form):
+    if form.validate_on_submit() and password_confirmed(form.password):
         class_service.remove_student(db.session, school_class, student)
         db.session.commit()
         flash(f"{student.display_name} is no longer in {school_class.name}.", "success")
@@ -478,7 +468,7 @@ def assignment_delete(assignment_id: int):
     assignment = assignment_for_staff(assignment_id)
     school_class = assignment.school_class
     form = ConfirmPasswordForm()
-    if form.validate_on_submit() and _password_confirmed(form):
+    if form.validate_on_submit() and password_confirmed(form.password):
         title = assignment.title
         assignment_service.delete_assignment(db.session, assignment)
         db.session.commit()
