@@ -84,8 +84,53 @@ def import_examples():
 
     bank = resource_path("question_bank")
     bundle = load_content([bank / "topics.yaml", bank / "sources.yaml", bank / "examples.yaml"])
-    bundle.quizzes.append(QuizSpec(id="example-quiz", title="Example quiz with every question type",
-                                   questions=[q.id for q in bundle.questions]))
+    bundle.quizzes.append(
+        QuizSpec(
+            id="example-quiz",
+            title="Example quiz with every question type",
+            questions=[q.id for q in bundle.questions],
+        )
+    )
     import_bundle(db.session, bundle)
     db.session.commit()
     return db.session.scalar(db.select(Quiz).where(Quiz.slug == "example-quiz"))
+
+
+def decree_sections(body: str = "The **Presidium** issued a decree.", television: bool = True):
+    """Sections of a short test lesson whose checks are example questions."""
+    from quizapp.content.specs import LessonSection
+
+    sections = [LessonSection("The decree", body, ["ex-decree-body"], ["DEC"])]
+    if television:
+        sections.append(
+            LessonSection("Television", "Broadcasts stopped.", ["ex-saturday"], ["USE"])
+        )
+    return sections
+
+
+def import_example_lesson(
+    lesson_id: str, sections, title: str = "The decree", objectives=("Know the decree",)
+):
+    """Import the worked examples with a short lesson built on them; return the lesson."""
+    from quizapp.content.specs import Blueprint, BlueprintRow, LessonSpec
+    from quizapp.models import Lesson
+    from quizapp.resources import resource_path
+
+    bank = resource_path("question_bank")
+    bundle = load_content([bank / "topics.yaml", bank / "sources.yaml", bank / "examples.yaml"])
+    bundle.lessons.append(
+        LessonSpec(
+            id=lesson_id,
+            title=title,
+            topic="night-of-19-20-january",
+            minutes=10,
+            objectives=list(objectives),
+            key_terms=[{"term": "Decree", "definition": "An order."}],
+            sources=["DEC"],
+            sections=list(sections),
+            blueprint=Blueprint([BlueprintRow(2, "night-of-19-20-january")]),
+        )
+    )
+    import_bundle(db.session, bundle)
+    db.session.commit()
+    return db.session.scalar(db.select(Lesson).where(Lesson.slug == lesson_id))

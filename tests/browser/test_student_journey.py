@@ -8,14 +8,16 @@ import re
 import pytest
 from sqlalchemy import select
 
-from quizapp.content import load_content
-from quizapp.content.importer import import_bundle
-from quizapp.content.specs import Blueprint, BlueprintRow, LessonSection, LessonSpec
 from quizapp.extensions import db
-from quizapp.models import Assignment, Attempt, Lesson, Response
-from quizapp.resources import resource_path
+from quizapp.models import Assignment, Attempt, Response
 from tests.browser.conftest import assert_accessible
-from tests.helpers import gen_class, gen_teacher, import_examples
+from tests.helpers import (
+    decree_sections,
+    gen_class,
+    gen_teacher,
+    import_example_lesson,
+    import_examples,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -24,30 +26,14 @@ pytestmark = pytest.mark.browser
 def classroom(app):
     with app.app_context():
         quiz = import_examples()
-        bank = resource_path("question_bank")
-        bundle = load_content([bank / "topics.yaml", bank / "sources.yaml", bank / "examples.yaml"])
-        bundle.lessons.append(
-            LessonSpec(
-                id="lesson-decree",
-                title="The decree of 19 January",
-                topic="night-of-19-20-january",
-                minutes=10,
-                objectives=["Explain who issued the decree"],
-                key_terms=[{"term": "Decree", "definition": "An order."}],
-                sources=["DEC"],
-                blueprint=Blueprint([BlueprintRow(2, "night-of-19-20-january")]),
-                sections=[
-                    LessonSection(
-                        "The decree",
-                        "The Presidium of the USSR Supreme Soviet issued a decree.",
-                        ["ex-decree-body"],
-                        ["DEC"],
-                    )
-                ],
-            )
+        lesson = import_example_lesson(
+            "lesson-decree",
+            decree_sections(
+                "The Presidium of the USSR Supreme Soviet issued a decree.", television=False
+            ),
+            title="The decree of 19 January",
+            objectives=["Explain who issued the decree"],
         )
-        import_bundle(db.session, bundle)
-        lesson = db.session.scalar(select(Lesson).where(Lesson.slug == "lesson-decree"))
         school_class = gen_class(gen_teacher(), "9A History")
         db.session.add_all(
             [

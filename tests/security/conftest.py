@@ -9,16 +9,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from quizapp.content import load_content
-from quizapp.content.importer import import_bundle
-from quizapp.content.specs import Blueprint, BlueprintRow, LessonSection, LessonSpec
 from quizapp.extensions import db
 from quizapp.learning import lessons as lesson_service
-from quizapp.models import Assignment, Lesson, QuestionVersion, Quiz
+from quizapp.models import Assignment, QuestionVersion, Quiz
 from quizapp.models._types import utcnow
 from quizapp.questions import get_type
 from quizapp.quizzes import attempts as attempt_service
-from quizapp.resources import resource_path
 from tests.helpers import (
     STAFF_PASSWORD,
     STUDENT_PASSWORD,
@@ -92,38 +88,12 @@ def answer_and_submit(student, assignment, quiz, right_slots=None) -> str:
     return attempt.public_id
 
 
-def _lesson_bundle():
-    bank = resource_path("question_bank")
-    bundle = load_content([bank / "topics.yaml", bank / "sources.yaml", bank / "examples.yaml"])
-    bundle.lessons.append(
-        LessonSpec(
-            id="lesson-security",
-            title="The decree",
-            topic="night-of-19-20-january",
-            minutes=10,
-            objectives=["Know the decree"],
-            key_terms=[{"term": "Decree", "definition": "An order."}],
-            sources=["DEC"],
-            sections=[
-                LessonSection(
-                    "The decree", "The **Presidium** issued a decree.", ["ex-decree-body"], ["DEC"]
-                ),
-                LessonSection("Television", "Broadcasts stopped.", ["ex-saturday"], ["USE"]),
-            ],
-            blueprint=Blueprint([BlueprintRow(2, "night-of-19-20-january")]),
-        )
-    )
-    return bundle
-
-
 def build_world() -> World:
     """Create the fixture school in the current app context."""
-    from tests.helpers import import_examples
+    from tests.helpers import decree_sections, import_example_lesson, import_examples
 
     quiz = import_examples()
-    import_bundle(db.session, _lesson_bundle())
-    db.session.commit()
-    lesson = db.session.scalar(select(Lesson).where(Lesson.slug == "lesson-security"))
+    lesson = import_example_lesson("lesson-security", decree_sections())
     lesson_quiz = db.session.scalar(select(Quiz).where(Quiz.lesson_id == lesson.id))
     teacher = gen_teacher("teacher@school.example", "Ms Teacher")
     other_teacher = gen_teacher("other@school.example", "Mr Other")

@@ -9,15 +9,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from quizapp.content import load_content
-from quizapp.content.importer import import_bundle
-from quizapp.content.specs import Blueprint, BlueprintRow, LessonSection, LessonSpec
 from quizapp.extensions import db
 from quizapp.models import (
     Assignment,
     Attempt,
     Enrolment,
-    Lesson,
     LessonProgress,
     QuestionVersion,
     Response,
@@ -26,13 +22,14 @@ from quizapp.models import (
 from quizapp.models._types import utcnow
 from quizapp.questions import get_type
 from quizapp.quizzes.attempts import versions_for
-from quizapp.resources import resource_path
 from tests.helpers import (
     STUDENT_PASSWORD,
     csrf_token,
+    decree_sections,
     gen_class,
     gen_student,
     gen_teacher,
+    import_example_lesson,
     import_examples,
     sign_in,
 )
@@ -293,31 +290,7 @@ def test_time_limit_enforced_on_the_server(client, world, app):
 
 def test_lesson_checks_feedback_resume_and_completion(client, world, app):
     with app.app_context():
-        bank = resource_path("question_bank")
-        bundle = load_content([bank / "topics.yaml", bank / "sources.yaml", bank / "examples.yaml"])
-        bundle.lessons.append(
-            LessonSpec(
-                id="lesson-test",
-                title="The decree",
-                topic="night-of-19-20-january",
-                minutes=10,
-                objectives=["Know the decree"],
-                key_terms=[{"term": "Decree", "definition": "An order."}],
-                sources=["DEC"],
-                sections=[
-                    LessonSection(
-                        "The decree",
-                        "The **Presidium** issued a decree.",
-                        ["ex-decree-body"],
-                        ["DEC"],
-                    ),
-                    LessonSection("Television", "Broadcasts stopped.", ["ex-saturday"], ["USE"]),
-                ],
-                blueprint=Blueprint([BlueprintRow(2, "night-of-19-20-january")]),
-            )
-        )
-        import_bundle(db.session, bundle)
-        lesson = db.session.scalar(select(Lesson).where(Lesson.slug == "lesson-test"))
+        lesson = import_example_lesson("lesson-test", decree_sections())
         db.session.add(
             Assignment(
                 class_id=world["class_id"],
