@@ -53,7 +53,7 @@ def practice_items(session: Session, student_id: int, now=None) -> tuple[list[Le
     from quizapp.models._types import utcnow
 
     catalogue = student_catalogue(session, student_id)
-    catalogue.quiz_ids -= withheld_quiz_ids(session, student_id, now or utcnow())
+    catalogue.quiz_ids -= withheld(session, student_id, now or utcnow()).quiz_ids
     lessons = (
         list(
             session.scalars(
@@ -79,9 +79,18 @@ def practice_items(session: Session, student_id: int, now=None) -> tuple[list[Le
     return lessons, quizzes
 
 
-def withheld_quiz_ids(session: Session, student_id: int, now) -> set[int]:
-    """Quizzes the student may not practise yet: those of an assignment of their classes whose
-    right answers are not released to them. Practising them would show the answers early."""
+@dataclass
+class Withheld:
+    """What a student's assignments do not release to them yet."""
+
+    score_assignment_ids: set[int]  # scores not released
+    answer_assignment_ids: set[int]  # right answers not released
+    quiz_ids: set[int]  # quizzes of those assignments: not to be practised yet
+
+
+def withheld(session: Session, student_id: int, now) -> Withheld:
+    """Scores, answers and quizzes that the review options of the student's assignments still
+    hold back (practising such a quiz would show its answers early)."""
     from quizapp.quizzes.progress import load_assignments, outcomes, quiz_ids_of
     from quizapp.quizzes.rules import review_visibility
 
@@ -90,31 +99,14 @@ def withheld_quiz_ids(session: Session, student_id: int, now) -> set[int]:
     )
     assignments = load_assignments(session, class_ids)
     results = outcomes(session, assignments, [student_id], now)
-    withheld: set[int] = set()
-    for assignment in assignments:
-        rules = results[(assignment.id, student_id)].rules
-        if not review_visibility(rules, submitted=True, now=now).answers:
-            withheld.update(quiz_ids_of(assignment))
-    return withheld
-
-
-def withheld_assignment_ids(session: Session, student_id: int, now) -> tuple[set[int], set[int]]:
-    """Assignments whose scores, and whose right answers, the student may not see yet."""
-    from quizapp.quizzes.progress import load_assignments, outcomes
-    from quizapp.quizzes.rules import review_visibility
-
-    class_ids = list(
-        session.scalars(select(Enrolment.class_id).where(Enrolment.student_id == student_id))
-    )
-    assignments = load_assignments(session, class_ids)
-    results = outcomes(session, assignments, [student_id], now)
-    no_score, no_answers = set(), set()
+    held = Withheld(set(), set(), set())
     for assignment in assignments:
         visibility = review_visibility(
             results[(assignment.id, student_id)].rules, submitted=True, now=now
         )
         if not visibility.score:
-            no_score.add(assignment.id)
+            held.score_assignment_ids.add(assignment.id)
         if not visibility.answers:
-            no_answers.add(assignment.id)
-    return no_score, no_answers
+            held.answer_assignment_ids.add(assignment.id)
+            held.quiz_ids.update(quiz_ids_of(assignment))
+    return held

@@ -14,8 +14,7 @@ from quizapp.learning import lessons as lesson_service
 from quizapp.learning.catalogue import (
     practice_items,
     student_catalogue,
-    withheld_assignment_ids,
-    withheld_quiz_ids,
+    withheld,
 )
 from quizapp.learning.question_views import add_review, build_views
 from quizapp.learning.student_progress import (
@@ -173,7 +172,7 @@ def start_practice(quiz_id: int):
     )
     if not allowed:
         abort(404)
-    if quiz.id in withheld_quiz_ids(db.session, current_user.id, utcnow()):
+    if quiz.id in withheld(db.session, current_user.id, utcnow()).quiz_ids:
         flash("You can practise this quiz once your teacher releases its answers.", "info")
         return redirect(url_for("student.home"))
     attempt = attempt_service.start_attempt(db.session, quiz, current_user, None)
@@ -186,13 +185,14 @@ def _visible_progress():
     questions of quizzes still withheld are never offered for review practice."""
     now = utcnow()
     attempts, responses = load_history(db.session, current_user.id)
-    no_score, no_answers = withheld_assignment_ids(db.session, current_user.id, now)
-    shown, mastery_rows, review_rows = visible_history(attempts, responses, no_score, no_answers)
-    withheld_quizzes = withheld_quiz_ids(db.session, current_user.id, now)
-    if withheld_quizzes:
+    held = withheld(db.session, current_user.id, now)
+    shown, mastery_rows, review_rows = visible_history(
+        attempts, responses, held.score_assignment_ids, held.answer_assignment_ids
+    )
+    if held.quiz_ids:
         blocked = set(
             db.session.scalars(
-                select(QuizItem.question_id).where(QuizItem.quiz_id.in_(withheld_quizzes))
+                select(QuizItem.question_id).where(QuizItem.quiz_id.in_(held.quiz_ids))
             )
         )
         review_rows = [r for r in review_rows if r.question_id not in blocked]

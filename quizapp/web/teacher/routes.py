@@ -132,45 +132,52 @@ def class_rename(class_id: int):
     return render_template("teacher/class_form.html", form=form, school_class=school_class)
 
 
+def _class_button(class_id: int, change) -> object:
+    """A POST-only class button: apply ``change`` (which returns the message), then go back."""
+    school_class = class_for_staff(class_id)
+    if EmptyForm().validate_on_submit():
+        message = change(school_class)
+        db.session.commit()
+        flash(message, "success")
+    return redirect(url_for(".class_page", class_id=class_id))
+
+
 @bp.route("/classes/<int:class_id>/code", methods=["POST"])
 @staff_required
 def class_new_code(class_id: int):
     """Replace the class's join code."""
-    school_class = class_for_staff(class_id)
-    if EmptyForm().validate_on_submit():
+
+    def new_code(school_class):
         code = class_service.regenerate_code(db.session, school_class)
-        db.session.commit()
-        flash(f"New join code: {code}. The old code no longer works.", "success")
-    return redirect(url_for(".class_page", class_id=class_id))
+        return f"New join code: {code}. The old code no longer works."
+
+    return _class_button(class_id, new_code)
 
 
 @bp.route("/classes/<int:class_id>/joining", methods=["POST"])
 @staff_required
 def class_joining(class_id: int):
     """Open or close joining by code."""
-    school_class = class_for_staff(class_id)
-    if EmptyForm().validate_on_submit():
+
+    def toggle(school_class):
         class_service.set_joining(school_class, not school_class.joining_open)
-        db.session.commit()
-        flash(
-            "Students can join with the code."
-            if school_class.joining_open
-            else "Joining is closed: the code no longer admits anyone.",
-            "success",
-        )
-    return redirect(url_for(".class_page", class_id=class_id))
+        if school_class.joining_open:
+            return "Students can join with the code."
+        return "Joining is closed: the code no longer admits anyone."
+
+    return _class_button(class_id, toggle)
 
 
 @bp.route("/classes/<int:class_id>/archive", methods=["POST"])
 @staff_required
 def class_archive(class_id: int):
     """Archive a class, or bring it back."""
-    school_class = class_for_staff(class_id)
-    if EmptyForm().validate_on_submit():
+
+    def toggle(school_class):
         class_service.set_archived(school_class, not school_class.archived)
-        db.session.commit()
-        flash("Class archived." if school_class.archived else "Class restored.", "success")
-    return redirect(url_for(".class_page", class_id=class_id))
+        return "Class archived." if school_class.archived else "Class restored."
+
+    return _class_button(class_id, toggle)
 
 
 @bp.route("/classes/<int:class_id>/delete", methods=["GET", "POST"])
