@@ -49,40 +49,32 @@ def student_for_staff(student_id: int, school_class: SchoolClass | None = None) 
     return student
 
 
+def _owned_content(model, object_id: int, edit: bool):
+    """Curated content (no owner) is usable by every teacher; editable only by its owner or an
+    admin; another teacher's own content is not found."""
+    row = db.session.get(model, object_id)
+    if row is None or not (
+        current_user.is_admin
+        or row.owner_id == current_user.id
+        or (row.owner_id is None and not edit)
+    ):
+        abort(404)
+    return row
+
+
 def quiz_for_staff(quiz_id: int, *, edit: bool = False) -> Quiz:
     """A quiz the current teacher may use (curated or their own) or edit (their own)."""
-    quiz = db.session.get(Quiz, quiz_id)
-    if quiz is None:
-        abort(404)
-    if current_user.is_admin:
-        return quiz
-    if quiz.owner_id == current_user.id or (quiz.owner_id is None and not edit):
-        return quiz
-    abort(404)
+    return _owned_content(Quiz, quiz_id, edit)
 
 
 def lesson_for_staff(lesson_id: int, *, edit: bool = False) -> Lesson:
     """A lesson the current teacher may use or edit."""
-    lesson = db.session.get(Lesson, lesson_id)
-    if lesson is None or not (
-        current_user.is_admin
-        or lesson.owner_id == current_user.id
-        or (lesson.owner_id is None and not edit)
-    ):
-        abort(404)
-    return lesson
+    return _owned_content(Lesson, lesson_id, edit)
 
 
 def module_for_staff(module_id: int, *, edit: bool = False) -> Module:
     """A module the current teacher may use or edit."""
-    module = db.session.get(Module, module_id)
-    if module is None or not (
-        current_user.is_admin
-        or module.owner_id == current_user.id
-        or (module.owner_id is None and not edit)
-    ):
-        abort(404)
-    return module
+    return _owned_content(Module, module_id, edit)
 
 
 def student_class_ids() -> list[int]:
