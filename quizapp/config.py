@@ -76,6 +76,9 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+    # The cookie is re-issued when the session changes — at least once a minute of activity
+    # (the idle timeout's last_seen) — not on every autosave.
+    SESSION_REFRESH_EACH_REQUEST = False
     IDLE_TIMEOUT = timedelta(minutes=60)
     WTF_CSRF_TIME_LIMIT = None  # a quiz page may stay open for a whole lesson
     SQLALCHEMY_TRACK_MODIFICATIONS = False

@@ -3,12 +3,20 @@
 SQLite: WAL (readers never wait for the writer), a busy timeout, and write transactions that
 start with BEGIN IMMEDIATE, so that two writers never both read and then fail to upgrade their
 lock (the classic 'database is locked'). Requests that only read (GET, HEAD) begin deferred.
+
+``autocommit_connection()`` is for the autosave: one SELECT, then one write statement, each
+its own transaction. A single SQLite write statement takes the write lock when it starts and
+releases it when it ends (it is an immediate transaction of one statement), so the lock is
+held for the time of one statement, not across Python code between statements.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from flask import Flask, g, has_request_context, request
-from sqlalchemy import event
+from sqlalchemy import Connection, event
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -25,21 +33,33 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-# Endpoints that read first and write one row at the end: they hold SQLite's write lock only
-# for the write (the view sets g.sqlite_write_phase before it), not for the whole request.
-LATE_WRITE_ENDPOINTS = frozenset({"api.save_answer"})
+# Requests that read and compute first and write at the end (a submission grades before it
+# writes): they begin deferred and hold SQLite's write lock only from ``begin_write_phase``.
+LATE_WRITE_ENDPOINTS = frozenset({"api.submit", "student.confirm_submit"})
+
+
+def _in_read_phase() -> bool:
+    return (
+        has_request_context()
+        and request.endpoint in LATE_WRITE_ENDPOINTS
+        and not g.get("sqlite_write_phase")
+    )
 
 
 def _begin_sqlite(connection) -> None:
+    options = connection.get_execution_options()
+    if options.get("isolation_level") == "AUTOCOMMIT":
+        return  # every statement is its own transaction
     # Read-only work outside requests (backups) asks for a deferred BEGIN with an option.
-    reading = connection.get_execution_options().get("quizapp_read_only") or (
-        has_request_context()
-        and (
-            request.method in READ_METHODS
-            or (request.endpoint in LATE_WRITE_ENDPOINTS and not g.get("sqlite_write_phase"))
-        )
+    reading = options.get("quizapp_read_only") or (
+        has_request_context() and (request.method in READ_METHODS or _in_read_phase())
     )
     connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+
+
+def _restore_manual_transactions(dbapi_connection, _record) -> None:
+    # Leaving AUTOCOMMIT resets pysqlite to its implicit transactions: undo that on check-in.
+    dbapi_connection.isolation_level = None
 
 
 def tune_engine(engine) -> None:
@@ -48,6 +68,7 @@ def tune_engine(engine) -> None:
         return
     event.listen(engine, "connect", _tune_sqlite)
     event.listen(engine, "begin", _begin_sqlite)
+    event.listen(engine, "checkin", _restore_manual_transactions)
     engine._quizapp_tuned = True
 
 
@@ -59,8 +80,19 @@ def init_app(app: Flask) -> None:
         tune_engine(db.engine)
 
 
+@contextmanager
+def autocommit_connection() -> Iterator[Connection]:
+    """A pooled connection on which every statement commits by itself (no BEGIN … COMMIT)."""
+    from quizapp.extensions import db
+
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        yield connection
+
+
 def begin_write_phase(session) -> None:
-    """End a late-write request's read transaction; what follows begins with BEGIN IMMEDIATE."""
-    if session.get_bind().dialect.name == "sqlite":
+    """Where a late-write request starts writing: on SQLite its read transaction ends here and
+    the next begins IMMEDIATE. Anywhere else (PostgreSQL, other requests, no request) nothing
+    happens: those transactions already write."""
+    if session.get_bind().dialect.name == "sqlite" and _in_read_phase():
         session.commit()
         g.sqlite_write_phase = True

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from quizapp.database import begin_write_phase
 from quizapp.models import Assignment, Attempt, Extension, QuestionVersion, Quiz, Response, User
 from quizapp.models._types import utcnow
 from quizapp.questions import get_type, is_blank_answer
@@ -182,7 +183,9 @@ def grace(config_seconds: int) -> timedelta:
     return timedelta(seconds=config_seconds)
 
 
-def version_essentials(session: Session, version_id: int) -> tuple[str, dict[str, Any]]:
+def version_essentials(
+    executor: Session | Connection, version_id: int
+) -> tuple[str, dict[str, Any]]:
     """A question version's type and body, cached per application.
 
     Versions are immutable, so every autosave after the first reads them from memory. The cache
@@ -194,7 +197,7 @@ def version_essentials(session: Session, version_id: int) -> tuple[str, dict[str
     cache = current_app.extensions.setdefault("quizapp_versions", {}) if has_app_context() else {}
     hit = cache.get(version_id)
     if hit is None:
-        row = session.execute(
+        row = executor.execute(
             select(QuestionVersion.qtype, QuestionVersion.body).where(
                 QuestionVersion.id == version_id
             )
@@ -215,9 +218,33 @@ class SaveResult:
     saved_at: datetime
 
 
+@dataclass(frozen=True)
+class AutosaveTarget:
+    """An attempt as an autosave needs it, read in one query (see
+    ``quizapp.web.access.own_attempt_for_autosave``): no ORM object on the hot path."""
+
+    id: int
+    state: str
+    submitted_by: str | None
+    deadline_at: datetime | None
+    layout: list[dict[str, Any]]
+    slot_checked: bool  # the slot's answer was checked (instant feedback) and is final
+
+
+def refuse_closed(state: str, submitted_by: str | None) -> None:
+    """Raise the right error for an attempt that no longer takes answers."""
+    if state == "in_progress":
+        return
+    if submitted_by == "timer":
+        raise AttemptError("time_up", "Time is up: your saved answers were submitted.", status=403)
+    raise AttemptError(
+        "submitted", "This attempt has been submitted; answers can no longer change."
+    )
+
+
 def save_answer(
-    session: Session,
-    attempt: Attempt,
+    executor: Session | Connection,
+    attempt: Attempt | AutosaveTarget,
     slot: int,
     raw_answer: Any,
     seq: int | None,
@@ -230,25 +257,17 @@ def save_answer(
     ``seq`` orders the saves of one slot: the page and its script number them; a replayed or
     out-of-order save with a lower or equal number is ignored. ``None`` applies after the
     stored answer (``stored + 1``).
+
+    ``executor`` is a session (the write joins its transaction; its objects are expired after)
+    or a connection (the autosave's, where each statement commits by itself).
+
+    The state and deadline checked here are the caller's reading of the attempt; the write
+    itself checks the state again, atomically (see ``_upsert_statement``), so a save racing a
+    submission either lands before it (and is graded) or is refused — never written after.
     """
     now = now or utcnow()
-    # Read the state again with a share lock: a submission in progress holds the row FOR UPDATE,
-    # so this waits for it and then sees 'submitted' — a save never changes a graded answer.
-    # (SQLite: the write transaction already excludes every other writer.)
-    state, submitted_by, deadline_at = session.execute(
-        select(Attempt.state, Attempt.submitted_by, Attempt.deadline_at)
-        .where(Attempt.id == attempt.id)
-        .with_for_update(read=True)
-    ).one()
-    if state != "in_progress":
-        if submitted_by == "timer":
-            raise AttemptError(
-                "time_up", "Time is up: your saved answers were submitted.", status=403
-            )
-        raise AttemptError(
-            "submitted", "This attempt has been submitted; answers can no longer change."
-        )
-    if not accepts_answers(deadline_at, now, grace(grace_seconds)):
+    refuse_closed(attempt.state, attempt.submitted_by)
+    if not accepts_answers(attempt.deadline_at, now, grace(grace_seconds)):
         raise AttemptError(
             "time_up", "Time is up: answers after the deadline are not accepted.", status=403
         )
@@ -260,7 +279,7 @@ def save_answer(
     version_id = layout[slot]["version_id"]
     known = (versions or {}).get(version_id)
     qtype_name, body = (
-        (known.qtype, known.body) if known else version_essentials(session, version_id)
+        (known.qtype, known.body) if known else version_essentials(executor, version_id)
     )
     try:
         answer = get_type(qtype_name).clean_answer(raw_answer, body)
@@ -272,35 +291,58 @@ def save_answer(
         not isinstance(seq, int) or isinstance(seq, bool) or not 0 < seq < 2**31
     ):
         raise AttemptError("invalid_seq", "The save's sequence number is not valid.", status=400)
-    return _upsert_response(session, attempt.id, slot, version_id, answer, seq, now)
+    connection = executor if isinstance(executor, Connection) else executor.connection()
+    result = _upsert_response(connection, attempt.id, slot, version_id, answer, seq, now)
+    if not isinstance(executor, Connection):
+        executor.expire_all()  # the session's objects may hold the row as it was
+    return result
 
 
 _UPSERTS: dict[str, Any] = {}
+_UPSERT_COLUMNS = ("attempt_id", "slot", "version_id", "answer", "client_seq", "saved_at")
 
 
 def _upsert_statement(dialect: str):
-    """``INSERT … ON CONFLICT (attempt_id, slot) DO UPDATE … WHERE stored seq < new seq``,
-    built once per dialect (building it costs more than running it) and bound per save."""
-    stmt = _UPSERTS.get(dialect)
-    if stmt is None:
-        table = Response.__table__
-        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-        excluded = insert.excluded
-        stmt = insert.on_conflict_do_update(
-            index_elements=["attempt_id", "slot"],
-            set_={
-                "answer": excluded.answer,
-                "client_seq": excluded.client_seq,
-                "saved_at": excluded.saved_at,
-            },
-            where=table.c.client_seq < excluded.client_seq,
-        ).returning(table.c.client_seq)
-        _UPSERTS[dialect] = stmt
+    """One statement that stores a save, built once per dialect and bound per save::
+
+        INSERT INTO response (…) SELECT :values WHERE EXISTS (the attempt is in progress)
+        ON CONFLICT (attempt_id, slot) DO UPDATE … WHERE stored seq < new seq
+
+    The state check and the write are one atomic step: SQLite runs it under the write lock;
+    PostgreSQL takes a share lock on the attempt row (``FOR SHARE``), so a submission holding
+    it ``FOR UPDATE`` is waited for and then seen as submitted. No row changed: the attempt
+    closed, or a newer answer is stored (``_upsert_response`` tells which). No RETURNING: on
+    SQLite a statement that returns rows keeps its transaction open until they are read.
+    """
+    cached = _UPSERTS.get(dialect)
+    if cached is not None:
+        return cached
+    table = Response.__table__
+    in_progress = (
+        select(Attempt.id)
+        .where(Attempt.id == bindparam("attempt_id"), Attempt.state == "in_progress")
+        .with_for_update(read=True)
+    )
+    values = select(*(bindparam(name, type_=table.c[name].type) for name in _UPSERT_COLUMNS))
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    excluded = insert.excluded
+    stmt = insert.from_select(list(_UPSERT_COLUMNS), values.where(in_progress.exists()))
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["attempt_id", "slot"],
+        set_={
+            "answer": excluded.answer,
+            "client_seq": excluded.client_seq,
+            "saved_at": excluded.saved_at,
+        },
+        where=table.c.client_seq < excluded.client_seq,
+    )
+    # rowcount is then read from the cursor on every backend: 1 stored, 0 not (see above).
+    _UPSERTS[dialect] = stmt = stmt.execution_options(preserve_rowcount=True)
     return stmt
 
 
 def _upsert_response(
-    session: Session,
+    connection: Connection,
     attempt_id: int,
     slot: int,
     version_id: int,
@@ -308,11 +350,10 @@ def _upsert_response(
     seq: int | None,
     now: datetime,
 ) -> SaveResult:
-    dialect = session.get_bind().dialect.name
     blank = is_blank_answer(answer)
     current = None
     if seq is None or blank:  # the stored row matters only for these two cases
-        current = session.scalar(
+        current = connection.scalar(
             select(Response.client_seq).where(
                 Response.attempt_id == attempt_id, Response.slot == slot
             )
@@ -329,52 +370,145 @@ def _upsert_response(
         "client_seq": seq,
         "saved_at": now,
     }
-    applied = session.execute(_upsert_statement(dialect), row).first() is not None
-    session.expire_all()
+    applied = connection.execute(_upsert_statement(connection.dialect.name), row).rowcount == 1
+    if not applied:
+        # Stale (a newer answer is stored), or the attempt closed since it was read.
+        state, submitted_by = connection.execute(
+            select(Attempt.state, Attempt.submitted_by).where(Attempt.id == attempt_id)
+        ).one()
+        refuse_closed(state, submitted_by)
     return SaveResult(slot, applied, seq, now)
+
+
+@dataclass(frozen=True)
+class _Grading:
+    """An attempt graded from the responses as read: the rows to write, and what was read."""
+
+    seen: dict[int, int]  # slot → client_seq of each stored response that was graded
+    rows: list[dict[str, Any]]  # one per slot: slot, version_id, fraction, score, max_score, detail
+    score: float
+    max_score: float
+
+
+def _stored_seqs(session: Session, attempt_id: int) -> dict[int, int]:
+    return dict(
+        session.execute(
+            select(Response.slot, Response.client_seq).where(Response.attempt_id == attempt_id)
+        ).all()
+    )
+
+
+def _grade(session: Session, attempt: Attempt) -> _Grading:
+    versions = versions_for(session, attempt)
+    stored = {
+        row.slot: row
+        for row in session.execute(
+            select(Response.slot, Response.client_seq, Response.answer).where(
+                Response.attempt_id == attempt.id
+            )
+        )
+    }
+    rows = []
+    total = maximum = 0.0
+    for entry in attempt.layout:
+        version = versions[entry["version_id"]]
+        response = stored.get(entry["slot"])
+        grade = get_type(version.qtype).grade(version.body, response.answer if response else None)
+        points = entry["points"]
+        score = round(grade.fraction * points, 6)
+        rows.append(
+            {
+                "slot": entry["slot"],
+                "version_id": version.id,
+                "fraction": round(grade.fraction, 6),
+                "score": score,
+                "max_score": points,
+                "detail": grade.detail,
+            }
+        )
+        total += score
+        maximum += points
+    seen = {slot: row.client_seq for slot, row in stored.items()}
+    return _Grading(seen, rows, round(total, 4), round(maximum, 4))
 
 
 def submit_attempt(
     session: Session, attempt: Attempt, by: str = "student", now: datetime | None = None
 ) -> Attempt:
-    """Grade and close an attempt. Submitting again returns the graded attempt unchanged."""
+    """Grade and close an attempt. Submitting again returns the graded attempt unchanged.
+
+    Grading happens before the write lock is taken (SQLite has one lock for the whole database,
+    and a class submits at once): the responses are read and graded, then the attempt is locked,
+    the responses are checked to be the ones graded (an autosave may have landed meanwhile: then
+    they are graded again, under the lock) and the grades are written in a few statements.
+    """
     now = now or utcnow()
-    locked = _lock(session, Attempt, attempt.id)
+    attempt_id = attempt.id
+    grading = _grade(session, attempt) if attempt.state == "in_progress" else None
+    begin_write_phase(session)
+    locked = _lock(session, Attempt, attempt_id)
     if locked.state == "submitted":
         return locked
-    versions = versions_for(session, locked)
-    responses = {
-        r.slot: r for r in session.scalars(select(Response).where(Response.attempt_id == locked.id))
-    }
-    total = maximum = 0.0
-    for entry in locked.layout:
-        version = versions[entry["version_id"]]
-        response = responses.get(entry["slot"])
-        if response is None:
-            response = Response(
-                attempt_id=locked.id,
-                slot=entry["slot"],
-                version_id=version.id,
-                answer=None,
-                client_seq=0,
-                saved_at=now,
-            )
-            session.add(response)
-        grade = get_type(version.qtype).grade(version.body, response.answer)
-        points = entry["points"]
-        response.fraction = round(grade.fraction, 6)
-        response.score = round(grade.fraction * points, 6)
-        response.max_score = points
-        response.detail = grade.detail
-        total += response.score
-        maximum += points
-    locked.score = round(total, 4)
-    locked.max_score = round(maximum, 4)
-    locked.state = "submitted"
-    locked.submitted_at = now
-    locked.submitted_by = by
-    session.flush()
+    if grading is None or _stored_seqs(session, attempt_id) != grading.seen:
+        grading = _grade(session, locked)
+    _write_grades(session, attempt_id, grading, now)
+    session.execute(
+        update(Attempt)
+        .where(Attempt.id == attempt_id)
+        .values(
+            score=grading.score,
+            max_score=grading.max_score,
+            state="submitted",
+            submitted_at=now,
+            submitted_by=by,
+        )
+    )
+    session.expire_all()
     return locked
+
+
+def _write_grades(session: Session, attempt_id: int, grading: _Grading, now: datetime) -> None:
+    """Grades onto the stored responses; a row (no answer) for every slot that had none."""
+    table = Response.__table__
+    graded = [row for row in grading.rows if row["slot"] in grading.seen]
+    blank = [row for row in grading.rows if row["slot"] not in grading.seen]
+    if graded:
+        session.execute(
+            update(table)
+            .where(table.c.attempt_id == attempt_id, table.c.slot == bindparam("b_slot"))
+            .values(
+                fraction=bindparam("fraction"),
+                score=bindparam("score"),
+                max_score=bindparam("max_score"),
+                detail=bindparam("detail"),
+            ),
+            [{**row, "b_slot": row["slot"]} for row in graded],
+        )
+    if blank:
+        session.execute(
+            table.insert(),
+            [
+                {
+                    **row,
+                    "attempt_id": attempt_id,
+                    "answer": None,
+                    "client_seq": 0,
+                    "saved_at": now,
+                }
+                for row in blank
+            ],
+        )
+
+
+def past_grace(
+    state: str, deadline_at: datetime | None, grace_seconds: int, now: datetime | None = None
+) -> bool:
+    """An attempt still open although its deadline and grace period have passed."""
+    return (
+        state == "in_progress"
+        and deadline_at is not None
+        and (now or utcnow()) > deadline_at + grace(grace_seconds)
+    )
 
 
 def finalise_if_expired(
@@ -382,11 +516,7 @@ def finalise_if_expired(
 ) -> bool:
     """Submit an attempt whose deadline and grace period have passed, with what was saved."""
     now = now or utcnow()
-    if (
-        attempt.state == "in_progress"
-        and attempt.deadline_at
-        and now > attempt.deadline_at + grace(grace_seconds)
-    ):
+    if past_grace(attempt.state, attempt.deadline_at, grace_seconds, now):
         submit_attempt(session, attempt, by="timer", now=now)
         return True
     return False

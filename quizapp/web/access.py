@@ -9,10 +9,21 @@ from __future__ import annotations
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import Connection, and_, bindparam, select
 
 from quizapp.extensions import db
-from quizapp.models import Assignment, Attempt, Enrolment, Lesson, Module, Quiz, SchoolClass, User
+from quizapp.models import (
+    Assignment,
+    Attempt,
+    Enrolment,
+    Lesson,
+    Module,
+    Quiz,
+    Response,
+    SchoolClass,
+    User,
+)
+from quizapp.quizzes.attempts import AutosaveTarget
 
 
 def class_for_staff(class_id: int) -> SchoolClass:
@@ -100,6 +111,62 @@ def attempt_for_student(public_id: str) -> Attempt:
     if attempt is None or attempt.student_id != current_user.id:
         abort(404)
     return attempt
+
+
+# The autosave's one query: the attempt, its owner's standing and the slot's checked mark.
+_AUTOSAVE_TARGET = (
+    select(
+        Attempt.id,
+        Attempt.state,
+        Attempt.submitted_by,
+        Attempt.deadline_at,
+        Attempt.layout,
+        Response.detail,
+    )
+    .join(User, User.id == Attempt.student_id)
+    .outerjoin(
+        Response, and_(Response.attempt_id == Attempt.id, Response.slot == bindparam("slot"))
+    )
+    .where(
+        Attempt.public_id == bindparam("public_id"),
+        User.id == bindparam("user_id"),
+        User.session_generation == bindparam("generation"),
+        User.is_active.is_(True),
+        User.role == "student",
+    )
+)
+
+
+def own_attempt_for_autosave(
+    connection: Connection, public_id: str, slot: int
+) -> AutosaveTarget | None:
+    """The signed-in student's own attempt as an autosave needs it, in one query that also
+    checks the session's sign-in (an active student, current sign-in generation) without
+    loading the user: the same rule as ``attempt_for_student`` behind ``student_required``,
+    for the request every student sends every few seconds. None when anything does not match;
+    the caller then runs the usual checks, which answer 401, 403 or 404."""
+    from quizapp.web.security import session_sign_in
+
+    sign_in = session_sign_in()
+    if sign_in is None:
+        return None
+    parameters = {
+        "public_id": public_id,
+        "slot": slot,
+        "user_id": sign_in[0],
+        "generation": sign_in[1],
+    }
+    row = connection.execute(_AUTOSAVE_TARGET, parameters).first()
+    if row is None:
+        return None
+    return AutosaveTarget(
+        id=row.id,
+        state=row.state,
+        submitted_by=row.submitted_by,
+        deadline_at=row.deadline_at,
+        layout=row.layout,
+        slot_checked=bool((row.detail or {}).get("checked")),
+    )
 
 
 def attempt_for_staff(public_id: str) -> Attempt:

@@ -28,15 +28,29 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+def parse_sign_in(token: str | None) -> tuple[int, int] | None:
+    """(user id, sign-in generation) from a session's user token ``"<id>:<generation>"``."""
+    try:
+        user_id, generation = (int(part) for part in (token or "").split(":", 1))
+    except ValueError:
+        return None
+    return user_id, generation
+
+
+def session_sign_in() -> tuple[int, int] | None:
+    """The sign-in this request's session claims, not yet checked against the database."""
+    return parse_sign_in(session.get("_user_id"))
+
+
 @login_manager.user_loader
 def load_user(token: str):
     """Load the user of a session; a session from before sign-out or a password change is void."""
     from quizapp.models import User
 
-    try:
-        user_id, generation = (int(part) for part in token.split(":", 1))
-    except ValueError:
+    sign_in = parse_sign_in(token)
+    if sign_in is None:
         return None
+    user_id, generation = sign_in
     user = db.session.get(User, user_id)
     if user is None or not user.is_active or user.session_generation != generation:
         return None
@@ -119,7 +133,9 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def enforce_idle_timeout():
-        if not current_user.is_authenticated:
+        # The session's claim is enough here (no user loaded: the autosave never loads one);
+        # whether the claim is still good is checked where the user is used.
+        if session_sign_in() is None:
             return None
         now = int(time.time())
         last_seen = session.get("last_seen", now)
@@ -167,6 +183,6 @@ def init_app(app: Flask) -> None:
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         if current_app.config.get("SESSION_COOKIE_SECURE"):
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        if current_user.is_authenticated and "Cache-Control" not in headers:
+        if session_sign_in() is not None and "Cache-Control" not in headers:
             headers["Cache-Control"] = "no-store"
         return response

@@ -224,7 +224,8 @@ def test_a_save_during_submission_waits_and_is_refused(setting, app):
 
     attempt = start_attempt(db.session, setting["quiz"], setting["student"], setting["assignment"])
     db.session.flush()
-    attempt_id, slot = attempt.id, attempt.layout[0]["slot"]
+    attempt_id = attempt.id
+    slot, answer = next(perfect_answers(attempt))
     db.session.commit()
     db.session.close()  # this test's own session holds no transaction while the others run
     engine = db.engine
@@ -234,7 +235,7 @@ def test_a_save_during_submission_waits_and_is_refused(setting, app):
         with app.app_context(), Session(engine) as other:
             try:
                 save_answer(
-                    other, other.get(Attempt, attempt_id), slot, None, seq=99, grace_seconds=5
+                    other, other.get(Attempt, attempt_id), slot, answer, seq=99, grace_seconds=5
                 )
                 other.commit()
                 outcome["result"] = "saved"
@@ -251,3 +252,8 @@ def test_a_save_during_submission_waits_and_is_refused(setting, app):
         grading.commit()
     saver.join(timeout=20)
     assert outcome == {"result": "submitted"}
+    with Session(engine) as check:
+        stored = check.scalar(
+            select(Response).where(Response.attempt_id == attempt_id, Response.slot == slot)
+        )
+        assert stored.client_seq == 0 and stored.answer is None and stored.score == 0

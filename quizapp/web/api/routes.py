@@ -6,17 +6,15 @@ are JSON: ``{"error": {"status", "title", "message", "code"}}``.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, abort, current_app, jsonify, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from quizapp.database import begin_write_phase
+from quizapp.database import autocommit_connection
 from quizapp.extensions import db
-from quizapp.models import Response
 from quizapp.questions import get_type
 from quizapp.quizzes import attempts as attempt_service
-from quizapp.web.access import attempt_for_student
+from quizapp.web.access import attempt_for_student, own_attempt_for_autosave
 from quizapp.web.security import student_required
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -75,57 +73,52 @@ def attempt_state(public_id: str):
 
 
 @bp.route("/attempts/<public_id>/answers", methods=["POST"])
-@student_required
 def save_answer(public_id: str):
-    """Save one answer: ``{"slot": 3, "answer": ..., "seq": 7}`` or ``{"slot", "fields", "seq"}``."""
-    attempt = attempt_for_student(public_id)
+    """Save one answer: ``{"slot": 3, "answer": ..., "seq": 7}`` or ``{"slot", "fields", "seq"}``.
+
+    Every student sends this every few seconds, so it is built for speed: on a connection where
+    each statement commits by itself, one query reads the attempt and checks the sign-in
+    (``own_attempt_for_autosave``) and one statement writes (``attempts.save_answer``).
+    Anything unusual (not signed in, not a student, not their attempt, time up) takes the
+    ordinary path with the same rules as every other route.
+    """
     payload = request.get_json(silent=True)
-    if not isinstance(payload, dict):
-        return _error(attempt_service.AttemptError("bad_json", "Send a JSON object.", status=400))
-    slot, seq = payload.get("slot"), payload.get("seq")
-    if not isinstance(slot, int) or isinstance(slot, bool):
-        return _error(
-            attempt_service.AttemptError(
-                "no_such_question", "'slot' must be a question number.", status=400
-            )
-        )
-    try:
-        if attempt_service.finalise_if_expired(
-            db.session, attempt, grace_seconds=current_app.config["ATTEMPT_GRACE_SECONDS"]
-        ):
-            db.session.commit()
-            raise attempt_service.AttemptError(
-                "time_up", "Time is up: your saved answers were submitted.", status=403
-            )
-        answer = payload.get("answer")
-        if "fields" in payload:
-            entry = next((e for e in attempt.layout if e["slot"] == slot), None)
-            if entry is None:
+    slot = payload.get("slot") if isinstance(payload, dict) else None
+    valid_slot = isinstance(slot, int) and not isinstance(slot, bool)
+    with autocommit_connection() as connection:
+        target = own_attempt_for_autosave(connection, public_id, slot if valid_slot else 0)
+        if target is None:
+            _require_own_attempt(public_id)  # 401, 403 or 404, as on every student route
+            target = own_attempt_for_autosave(connection, public_id, slot if valid_slot else 0)
+            if target is None:  # signed out or deleted this very moment
+                abort(404)
+        try:
+            if not isinstance(payload, dict):
+                raise attempt_service.AttemptError("bad_json", "Send a JSON object.", status=400)
+            if not valid_slot:
                 raise attempt_service.AttemptError(
-                    "no_such_question", "There is no such question in this attempt.", status=400
+                    "no_such_question", "'slot' must be a question number.", status=400
                 )
-            version = attempt_service.versions_for(db.session, attempt)[entry["version_id"]]
-            answer = get_type(version.qtype).parse_form(_fields(payload), f"a{slot}", version.body)
-        # One row, not the attempt's every response: this runs on every autosave.
-        detail = db.session.scalar(
-            select(Response.detail).where(Response.attempt_id == attempt.id, Response.slot == slot)
-        )
-        if (detail or {}).get("checked"):
-            raise attempt_service.AttemptError(
-                "checked", "This answer was checked and is final.", status=409
+            grace_seconds = current_app.config["ATTEMPT_GRACE_SECONDS"]
+            if attempt_service.past_grace(target.state, target.deadline_at, grace_seconds):
+                _finalise_expired(public_id, grace_seconds)
+            answer = payload.get("answer")
+            if "fields" in payload:
+                answer = _answer_from_fields(connection, target, slot, _fields(payload))
+            if target.slot_checked:
+                raise attempt_service.AttemptError(
+                    "checked", "This answer was checked and is final.", status=409
+                )
+            result = attempt_service.save_answer(
+                connection,
+                target,
+                slot,
+                answer,
+                seq=payload.get("seq"),
+                grace_seconds=grace_seconds,
             )
-        begin_write_phase(db.session)  # SQLite: take the write lock only for the upsert
-        result = attempt_service.save_answer(
-            db.session,
-            attempt,
-            slot,
-            answer,
-            seq=seq,
-            grace_seconds=current_app.config["ATTEMPT_GRACE_SECONDS"],
-        )
-    except attempt_service.AttemptError as error:
-        return _error(error)
-    db.session.commit()
+        except attempt_service.AttemptError as error:
+            return _error(error)
     return jsonify(
         {
             "saved": result.applied,
@@ -135,6 +128,33 @@ def save_answer(public_id: str):
             "stale": not result.applied,
         }
     )
+
+
+@student_required
+def _require_own_attempt(public_id: str) -> None:
+    attempt_for_student(public_id)
+
+
+def _finalise_expired(public_id: str, grace_seconds: int) -> None:
+    """Submit an attempt whose time and grace are up (the sweeper may be a few seconds behind)
+    and refuse the save."""
+    attempt = attempt_for_student(public_id)
+    if attempt_service.finalise_if_expired(db.session, attempt, grace_seconds=grace_seconds):
+        db.session.commit()
+    raise attempt_service.AttemptError(
+        "time_up", "Time is up: your saved answers were submitted.", status=403
+    )
+
+
+def _answer_from_fields(connection, target, slot: int, fields: MultiDict):
+    """The answer in a form's fields (scripts that post what the page's form would)."""
+    entry = next((e for e in target.layout if e["slot"] == slot), None)
+    if entry is None:
+        raise attempt_service.AttemptError(
+            "no_such_question", "There is no such question in this attempt.", status=400
+        )
+    qtype, body = attempt_service.version_essentials(connection, entry["version_id"])
+    return get_type(qtype).parse_form(fields, f"a{slot}", body)
 
 
 @bp.route("/attempts/<public_id>/submit", methods=["POST"])
