@@ -17,6 +17,7 @@ from contextlib import contextmanager
 
 from flask import Flask, g, has_request_context, request
 from sqlalchemy import Connection, event
+from sqlalchemy.orm import scoped_session
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -33,17 +34,18 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-# Requests that read and compute first and write at the end (a submission grades before it
-# writes): they begin deferred and hold SQLite's write lock only from ``begin_write_phase``.
-LATE_WRITE_ENDPOINTS = frozenset({"api.submit", "student.confirm_submit"})
-
-
-def _in_read_phase() -> bool:
-    return (
-        has_request_context()
-        and request.endpoint in LATE_WRITE_ENDPOINTS
-        and not g.get("sqlite_write_phase")
-    )
+# Requests that read and compute first and write at the end: they begin deferred and hold
+# SQLite's write lock only from ``begin_write_phase`` (a submission grades, a sign-in checks a
+# password hash, a start builds the question order — none of that inside the lock).
+LATE_WRITE_ENDPOINTS = frozenset(
+    {
+        "api.submit",
+        "auth.login",
+        "student.confirm_submit",
+        "student.start_assignment",
+        "student.start_practice",
+    }
+)
 
 
 def _begin_sqlite(connection) -> None:
@@ -52,8 +54,11 @@ def _begin_sqlite(connection) -> None:
         return  # every statement is its own transaction
     # Read-only work outside requests (backups) asks for a deferred BEGIN with an option.
     reading = options.get("quizapp_read_only") or (
-        has_request_context() and (request.method in READ_METHODS or _in_read_phase())
+        has_request_context()
+        and not g.pop("sqlite_next_immediate", False)
+        and (request.method in READ_METHODS or request.endpoint in LATE_WRITE_ENDPOINTS)
     )
+    connection.info["quizapp_deferred"] = bool(reading)
     connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
 
@@ -90,9 +95,17 @@ def autocommit_connection() -> Iterator[Connection]:
 
 
 def begin_write_phase(session) -> None:
-    """Where a late-write request starts writing: on SQLite its read transaction ends here and
-    the next begins IMMEDIATE. Anywhere else (PostgreSQL, other requests, no request) nothing
-    happens: those transactions already write."""
-    if session.get_bind().dialect.name == "sqlite" and _in_read_phase():
+    """Call before the writes of a request that may have begun deferred (a GET, or one of
+    ``LATE_WRITE_ENDPOINTS``). On SQLite, a deferred transaction cannot always take the write
+    lock later (another writer may have committed since it read), so it ends here and the next
+    one begins IMMEDIATE. Anywhere else nothing happens: PostgreSQL, transactions already
+    immediate (the caller's unit of work stays whole), work outside requests."""
+    if session.get_bind().dialect.name != "sqlite" or not has_request_context():
+        return
+    if isinstance(session, scoped_session):
+        session = session()
+    if session.in_transaction():
+        if not session.connection().info.get("quizapp_deferred"):
+            return
         session.commit()
-        g.sqlite_write_phase = True
+    g.sqlite_next_immediate = True

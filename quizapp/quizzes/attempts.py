@@ -112,29 +112,42 @@ def start_attempt(
     assignment: Assignment | None = None,
     now: datetime | None = None,
 ) -> Attempt:
-    """Resume the student's attempt in progress, or start a new one if the rules allow it."""
+    """Resume the student's attempt in progress, or start a new one if the rules allow it.
+
+    What needs no lock comes first (the rules, the question order); then the student's row is
+    locked — one start at a time per student (two tabs, double click) — and the checks that
+    decide are made again under the lock before the attempt is written.
+    """
     now = now or utcnow()
     practice = assignment is None
-    _lock(session, User, student.id)  # one start at a time per student (two tabs, double click)
-    existing = open_attempt(
-        session, quiz.id, student.id, assignment.id if assignment else None, practice
-    )
+    quiz_id, student_id = quiz.id, student.id
+    assignment_id = assignment.id if assignment else None
+    existing = open_attempt(session, quiz_id, student_id, assignment_id, practice)
+    if existing is not None and not past_grace(existing.state, existing.deadline_at, 0, now):
+        return existing  # resuming an attempt in progress writes nothing
+    rules = student_rules(session, assignment, student)
+    if not rules.is_open(now):
+        raise AttemptError("not_open", "This quiz is not open for answers now.")
+    seed = secrets.randbelow(2**31)
+    layout = build_layout(quiz, rules, seed)
+    if not layout:
+        raise AttemptError("empty_quiz", "This quiz has no questions yet.")
+    begin_write_phase(session)
+    _lock(session, User, student_id)
+    existing = open_attempt(session, quiz_id, student_id, assignment_id, practice)
     if existing is not None:
         finalise_if_expired(session, existing, now)
         if existing.state == "in_progress":
             return existing
-    rules = student_rules(session, assignment, student)
-    if not rules.is_open(now):
-        raise AttemptError("not_open", "This quiz is not open for answers now.")
     used = 0
-    if assignment is not None:
+    if assignment_id is not None:
         used = (
             session.scalar(
                 select(func.count())
                 .select_from(Attempt)
                 .where(
-                    Attempt.assignment_id == assignment.id,
-                    Attempt.student_id == student.id,
+                    Attempt.assignment_id == assignment_id,
+                    Attempt.student_id == student_id,
                     Attempt.is_practice.is_(False),
                 )
             )
@@ -144,15 +157,11 @@ def start_attempt(
             raise AttemptError(
                 "no_attempts_left", "You have used all the attempts allowed for this quiz."
             )
-    seed = secrets.randbelow(2**31)
-    layout = build_layout(quiz, rules, seed)
-    if not layout:
-        raise AttemptError("empty_quiz", "This quiz has no questions yet.")
     attempt = Attempt(
         public_id=secrets.token_urlsafe(16),
-        quiz_id=quiz.id,
-        student_id=student.id,
-        assignment_id=assignment.id if assignment else None,
+        quiz_id=quiz_id,
+        student_id=student_id,
+        assignment_id=assignment_id,
         is_practice=practice,
         number=used + 1,
         layout=layout,

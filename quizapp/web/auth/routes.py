@@ -9,6 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from quizapp import accounts
+from quizapp.database import begin_write_phase
 from quizapp.extensions import db
 from quizapp.models import Enrolment, SchoolClass
 from quizapp.web.auth.forms import ChangePasswordForm, JoinClassForm, SetPasswordForm, SignInForm
@@ -55,7 +56,9 @@ def login():
             )
             return render_template("auth/login.html", form=form), 429
         user = accounts.find_user_for_sign_in(db.session, form.login.data)
-        if not accounts.verify_password(user, form.password.data) or not user.is_active:
+        verified = accounts.verify_password(user, form.password.data) and user.is_active
+        begin_write_phase(db.session)  # the password hash was checked outside the write lock
+        if not verified:
             accounts.record_sign_in_failure(db.session, form.login.data, address)
             db.session.commit()
             form.password.errors.append("That sign-in name and password do not match.")
