@@ -151,7 +151,9 @@ def run_quizapp(url: str, workdir: Path, students: int, clients: int) -> dict:
 
         sign_in_s, sign_in_errors = pool.run(people, do_sign_in)
         start_s, start_errors = pool.run(people, do_start)
+        cpu_before = server.cpu_seconds(), time.process_time()
         save_s, save_errors = pool.run(people, do_answer)
+        cpu_after = server.cpu_seconds(), time.process_time()
         pool.close()
     acked = {s.attempt_id: s.acked for s in people if s.attempt_id}
     lost = lost_answers(acked, stored_answers(app, list(acked)))
@@ -175,6 +177,8 @@ def run_quizapp(url: str, workdir: Path, students: int, clients: int) -> dict:
         "submit": submit,
         "errors": len(errors),
         "lost": len(lost),
+        "server_cpu_s": cpu_after[0] - cpu_before[0],
+        "client_cpu_s": cpu_after[1] - cpu_before[1],
     }
 
 
@@ -202,9 +206,17 @@ def run_ceiling(url: str, workdir: Path, requests: int, clients: int) -> dict:
                     raise HTTPFailure(f"ceiling: {reply.status}", reply.status)
                 latencies.append(reply.seconds)
 
+        cpu_before = server.cpu_seconds(), time.process_time()
         seconds, errors = pool.run(per_client, post)
+        cpu_after = server.cpu_seconds(), time.process_time()
         pool.close()
-    return {"seconds": seconds, "latencies": latencies, "errors": len(errors)}
+    return {
+        "seconds": seconds,
+        "latencies": latencies,
+        "errors": len(errors),
+        "server_cpu_s": cpu_after[0] - cpu_before[0],
+        "client_cpu_s": cpu_after[1] - cpu_before[1],
+    }
 
 
 def main() -> None:
@@ -269,6 +281,14 @@ def main() -> None:
     print(
         f"ceiling (bare Flask + one INSERT, same gunicorn): {ceiling_per_s:.0f}/s, "
         f"p99 {figures['ceiling_p99_ms']} ms; ratio {ratio:.2f} (target ≥ {TARGET_RATIO})"
+    )
+    requests = saves + len(result["submit"])
+    print(
+        f"CPU per request, save phase: server {result['server_cpu_s'] / requests * 1000:.2f} ms, "
+        f"client {result['client_cpu_s'] / requests * 1000:.2f} ms; ceiling: server "
+        f"{ceiling['server_cpu_s'] / len(ceiling['latencies']) * 1000:.2f} ms, client "
+        f"{ceiling['client_cpu_s'] / len(ceiling['latencies']) * 1000:.2f} ms "
+        f"({os.cpu_count()} cores, shared by server and clients)"
     )
     print(f"errors {figures['errors']}, lost answers {figures['lost']} (target 0 and 0)")
     print(json.dumps(figures))

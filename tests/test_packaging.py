@@ -18,13 +18,18 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("packaging")]
 
 def run(args, cwd, env=None, timeout=600):
     result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
-    assert result.returncode == 0, f"{args} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    assert result.returncode == 0, (
+        f"{args} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    )
     return result.stdout
 
 
 def test_wheel_installs_and_runs(tmp_path):
     dist = tmp_path / "dist"
-    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(REPO)], cwd=tmp_path)
+    run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(REPO)],
+        cwd=tmp_path,
+    )
     wheel = next(dist.glob("quizapp-*.whl"))
     venv = tmp_path / "venv"
     run([sys.executable, "-m", "venv", str(venv)], cwd=tmp_path)
@@ -33,7 +38,11 @@ def test_wheel_installs_and_runs(tmp_path):
 
     outside = tmp_path / "elsewhere"  # not the checkout: nothing may come from the repository
     outside.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("QUIZAPP_", "DATABASE_URL", "PYTHONPATH"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("QUIZAPP_", "DATABASE_URL", "PYTHONPATH"))
+    }
     env["QUIZAPP_INSTANCE_PATH"] = str(tmp_path / "instance")
     quizapp = str(venv / "bin" / "quizapp")
     run([quizapp, "db", "upgrade"], cwd=outside, env=env)
@@ -61,7 +70,9 @@ def test_wheel_installs_and_runs(tmp_path):
             "migrations": sorted(p.name for p in (Path(quizapp.__file__).parent / "migrations" / "versions").glob("*.py")),
         }))
     """)
-    report = json.loads(run([str(python), "-c", probe], cwd=outside, env=env).strip().splitlines()[-1])
+    report = json.loads(
+        run([str(python), "-c", probe], cwd=outside, env=env).strip().splitlines()[-1]
+    )
     assert str(venv) in report["package"] and str(REPO) not in report["package"]
     assert (report["home"], report["sign_in"], report["css"]) == (200, 200, 200)
     assert "DejaVuSans.ttf" in report["fonts"] and report["print_css"] and report["migrations"]

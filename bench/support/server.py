@@ -88,6 +88,24 @@ class Server:
             time.sleep(0.1)
         raise RuntimeError(f"gunicorn did not answer in {timeout}s:\n{self.log_tail()}")
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by gunicorn's master and its workers (Linux)."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        pids = [self.process.pid]
+        try:
+            children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+            pids += [int(pid) for pid in children.read_text().split()]
+        except OSError:
+            return float("nan")
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # a worker that has just exited
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+        return total
+
     def kill(self) -> None:
         """SIGKILL the master and every worker at once; no cleanup runs."""
         if self.process and self.process.poll() is None:

@@ -408,7 +408,15 @@ def _stored_seqs(session: Session, attempt_id: int) -> dict[int, int]:
 
 
 def _grade(session: Session, attempt: Attempt) -> _Grading:
-    versions = versions_for(session, attempt)
+    ids = [entry["version_id"] for entry in attempt.layout]
+    versions = {
+        row.id: row
+        for row in session.execute(
+            select(QuestionVersion.id, QuestionVersion.qtype, QuestionVersion.body).where(
+                QuestionVersion.id.in_(ids)
+            )
+        )
+    }
     stored = {
         row.slot: row
         for row in session.execute(

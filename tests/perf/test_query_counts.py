@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 
 import pytest
+from flask import g
 from sqlalchemy import event, select
 
 from quizapp.extensions import db
@@ -23,6 +24,7 @@ from quizapp.quizzes.attempts import save_answer, start_attempt, submit_attempt,
 from tests.helpers import (
     STAFF_PASSWORD,
     STUDENT_PASSWORD,
+    csrf_token,
     gen_class,
     gen_student,
     gen_teacher,
@@ -258,3 +260,48 @@ def test_item_analysis(app, client, school):
         sit(quiz, student, assignment, answered=number % 8 + 1)
     many = statements_for(app, client, path)
     assert many == few
+
+
+def test_autosave_is_one_read_and_one_write(app, client, school):
+    """The request every student sends every few seconds: one SELECT (the attempt, checked
+    against the session's sign-in) and one INSERT … ON CONFLICT — no user load, no ORM."""
+    student = school["students"][0]
+    quiz = make_quiz("Autosave", curated_questions(6))
+    attempt = sit(quiz, student, assign(quiz, school["class"]), answered=0, submit=False)
+    as_student(client, student)
+    g.pop("csrf_token", None)  # Flask-WTF keeps it in g, which this module's requests share
+    token = csrf_token(client, "/account/password")
+    entry = attempt.layout[0]
+    version = db.session.get(QuestionVersion, entry["version_id"])
+    answer = get_type(version.qtype).correct_answer(version.body)
+    url = f"/api/attempts/{attempt.public_id}/answers"
+    headers = {"X-CSRFToken": token}
+    first = client.post(
+        url, json={"slot": entry["slot"], "answer": answer, "seq": 1}, headers=headers
+    )
+    assert first.status_code == 200, first.json
+    db.session.commit()
+    with counting(app) as statements:
+        reply = client.post(
+            url, json={"slot": entry["slot"], "answer": answer, "seq": 2}, headers=headers
+        )
+    assert reply.status_code == 200 and reply.json["saved"] is True
+    kinds = [s.split(None, 1)[0].upper() for s in statements]
+    assert kinds == ["SELECT", "INSERT"], Statements(statements)
+    assert "user_account" in statements[0] and "ON CONFLICT" in statements[1]
+
+
+def test_submission_statements_do_not_grow_with_questions(app, client, school):
+    """Grading reads the versions and responses in one query each and writes the grades in
+    batches, however many questions the quiz has."""
+    student = school["students"][0]
+    counts = []
+    for size, offset in ((4, 0), (24, 4)):
+        quiz = make_quiz(f"Submit {size}", curated_questions(size, offset=offset))
+        attempt = sit(quiz, student, assign(quiz, school["class"]), answered=size - 2, submit=False)
+        db.session.expire_all()
+        with counting(app) as statements:
+            submit_attempt(db.session, db.session.get(type(attempt), attempt.id))
+            db.session.commit()
+        counts.append(Statements(statements))
+    assert counts[0] == counts[1]

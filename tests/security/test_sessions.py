@@ -124,6 +124,50 @@ def test_idle_timeout_with_the_clock_moved(app, client, world, monkeypatch):
     assert response.status_code == 401 and response.is_json
 
 
+def test_autosave_checks_the_sign_in_as_every_route_does(app, client, world, monkeypatch):
+    """The autosave checks the session's sign-in in its own query (it loads no user): a copy
+    of a signed-out cookie, a deactivated account, an idle session, a teacher and another
+    student are turned away exactly as on the other routes."""
+    url = f"/api/attempts/{world.attempt}/answers"
+    body = {"slot": 1, "answer": "x", "seq": 50}
+    login_as(client, world.student)
+    headers = {"X-CSRFToken": csrf_token(client, "/account/password")}
+    owner = client.post(url, json=body, headers=headers)
+    assert owner.status_code == 409 and owner.json["error"]["code"] == "submitted"
+    thief = app.test_client()
+    thief.set_cookie("session", client.get_cookie("session").value)
+    assert thief.post(url, json=body, headers=headers).status_code == 409
+    sign_out(client)
+    stale = thief.post(url, json=body, headers=headers)
+    assert stale.status_code == 401 and stale.is_json
+
+    login_as(client, world.student)
+    headers = {"X-CSRFToken": csrf_token(client, "/account/password")}
+    with app.app_context():
+        db.session.get(User, world.student_id).is_active = False
+        db.session.commit()
+    assert client.post(url, json=body, headers=headers).status_code == 401
+    with app.app_context():
+        db.session.get(User, world.student_id).is_active = True
+        db.session.commit()
+    assert client.post(url, json=body, headers=headers).status_code == 409  # back in
+
+    import quizapp.web.security as security
+
+    later = time.time() + app.config["IDLE_TIMEOUT"].total_seconds() + 60
+    with monkeypatch.context() as clock:
+        clock.setattr(security.time, "time", lambda: later)
+        assert client.post(url, json=body, headers=headers).status_code == 401
+
+    for other in (world.teacher, world.other_student):
+        visitor = app.test_client()
+        login_as(visitor, other)
+        token = {"X-CSRFToken": csrf_token(visitor, "/account/password")}
+        refused = visitor.post(url, json=body, headers=token)
+        assert refused.status_code == (403 if other == world.teacher else 404), other
+        assert refused.is_json
+
+
 @pytest.mark.parametrize(
     ("role", "password", "ok"),
     [

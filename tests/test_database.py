@@ -1,0 +1,128 @@
+"""SQLite's one write lock: requests that compute before they write (sign-in, start, submit)
+do their computing outside it, and ``begin_write_phase`` never splits a unit of work.
+
+A probe opens its own connection and asks for the write lock without waiting: it gets it only
+if nobody holds it. SQLite only: PostgreSQL locks rows, not the database.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+
+import pytest
+from flask import g
+from sqlalchemy import text
+
+from quizapp import accounts
+from quizapp.database import begin_write_phase
+from quizapp.extensions import db
+from quizapp.models import Assignment, SchoolClass
+from quizapp.quizzes import attempts
+from tests.helpers import (
+    STUDENT_PASSWORD,
+    gen_class,
+    gen_student,
+    gen_teacher,
+    import_examples,
+    sign_in,
+)
+
+pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+
+
+def write_lock_is_free(app) -> bool:
+    """True when another connection could start writing right now."""
+    path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    probe = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        probe.execute("BEGIN IMMEDIATE")
+        probe.execute("ROLLBACK")
+        return True
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        probe.close()
+
+
+def probing(app, monkeypatch, owner, name: str) -> list[bool]:
+    """Wrap ``owner.name`` so that each call records whether the write lock was free."""
+    seen: list[bool] = []
+    original = getattr(owner, name)
+
+    def wrapped(*args, **kwargs):
+        seen.append(write_lock_is_free(app))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, wrapped)
+    return seen
+
+
+@pytest.fixture
+def classroom(app):
+    with app.app_context():
+        quiz = import_examples()
+        school_class = gen_class(gen_teacher())
+        student = gen_student(school_class)
+        assignment = Assignment(
+            class_id=school_class.id, kind="quiz", quiz_id=quiz.id, title=quiz.title
+        )
+        db.session.add(assignment)
+        db.session.commit()
+        return {"student": student.username, "assignment": assignment.id}
+
+
+def test_the_probe_sees_a_held_lock(app):
+    with app.app_context():
+        db.session.execute(text("SELECT 1"))  # outside a request: BEGIN IMMEDIATE
+        assert not write_lock_is_free(app)
+        db.session.rollback()
+        assert write_lock_is_free(app)
+
+
+def test_sign_in_checks_the_password_outside_the_write_lock(app, client, classroom, monkeypatch):
+    seen = probing(app, monkeypatch, accounts, "verify_password")
+    assert sign_in(client, classroom["student"], STUDENT_PASSWORD).status_code == 302
+    assert sign_in(app.test_client(), classroom["student"], "wrong password").status_code == 200
+    assert seen == [True, True]
+
+
+def test_start_and_submit_compute_outside_the_write_lock(app, client, classroom, monkeypatch):
+    layouts = probing(app, monkeypatch, attempts, "build_layout")
+    gradings = probing(app, monkeypatch, attempts, "_grade")
+    sign_in(client, classroom["student"], STUDENT_PASSWORD)
+    page = client.get(f"/learn/assignments/{classroom['assignment']}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    started = client.post(
+        f"/learn/assignments/{classroom['assignment']}/start", data={"csrf_token": token}
+    )
+    public_id = re.search(r"/learn/attempts/([^/?#]+)", started.headers["Location"]).group(1)
+    submitted = client.post(f"/api/attempts/{public_id}/submit", headers={"X-CSRFToken": token})
+    assert submitted.status_code == 200 and submitted.json["state"] == "submitted"
+    assert layouts == [True] and gradings == [True]
+
+
+def test_begin_write_phase_ends_a_read_and_makes_the_next_transaction_immediate(app):
+    with app.app_context(), app.test_request_context("/learn/", method="GET"):
+        db.session.execute(text("SELECT 1"))  # a GET begins deferred
+        assert write_lock_is_free(app)
+        begin_write_phase(db.session)
+        assert not db.session().in_transaction()
+        db.session.execute(text("SELECT 1"))
+        assert not write_lock_is_free(app)  # this one began IMMEDIATE
+        db.session.rollback()
+        db.session.execute(text("SELECT 1"))
+        assert write_lock_is_free(app)  # and only that one
+        db.session.rollback()
+        assert "sqlite_next_immediate" not in g
+
+
+def test_begin_write_phase_never_splits_a_unit_of_work(app):
+    with app.app_context(), app.test_request_context("/teach/classes/new", method="POST"):
+        teacher = gen_teacher("unit@school.example")
+        db.session.add(SchoolClass(name="10C", teacher_id=teacher.id, join_code="UNIT-0001"))
+        db.session.flush()
+        begin_write_phase(db.session)  # a POST's transaction is immediate: nothing is committed
+        assert db.session().in_transaction()
+        db.session.rollback()
+        assert db.session.scalar(text("SELECT count(*) FROM school_class")) == 0
