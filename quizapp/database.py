@@ -50,8 +50,8 @@ LATE_WRITE_ENDPOINTS = frozenset(
 
 def _begin_sqlite(connection) -> None:
     options = connection.get_execution_options()
-    if options.get("isolation_level") == "AUTOCOMMIT":
-        return  # every statement is its own transaction
+    if options.get("quizapp_autocommit"):
+        return  # pysqlite runs with isolation_level=None: every statement commits by itself
     # Read-only work outside requests (backups) asks for a deferred BEGIN with an option.
     reading = options.get("quizapp_read_only") or (
         has_request_context()
@@ -62,18 +62,12 @@ def _begin_sqlite(connection) -> None:
     connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
 
-def _restore_manual_transactions(dbapi_connection, _record) -> None:
-    # Leaving AUTOCOMMIT resets pysqlite to its implicit transactions: undo that on check-in.
-    dbapi_connection.isolation_level = None
-
-
 def tune_engine(engine) -> None:
     """Install the SQLite tuning on an engine (once)."""
     if engine.dialect.name != "sqlite" or getattr(engine, "_quizapp_tuned", False):
         return
     event.listen(engine, "connect", _tune_sqlite)
     event.listen(engine, "begin", _begin_sqlite)
-    event.listen(engine, "checkin", _restore_manual_transactions)
     engine._quizapp_tuned = True
 
 
@@ -90,7 +84,15 @@ def autocommit_connection() -> Iterator[Connection]:
     """A pooled connection on which every statement commits by itself (no BEGIN … COMMIT)."""
     from quizapp.extensions import db
 
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+    engine = db.engine
+    # SQLite: no BEGIN is sent (the driver already runs without implicit transactions), which
+    # spares switching the isolation level on every checkout; PostgreSQL: psycopg autocommit.
+    option = (
+        {"quizapp_autocommit": True}
+        if engine.dialect.name == "sqlite"
+        else {"isolation_level": "AUTOCOMMIT"}
+    )
+    with engine.connect().execution_options(**option) as connection:
         yield connection
 
 

@@ -96,6 +96,16 @@ student_required = role_required("student")
 admin_required = role_required("admin")
 
 
+_CHECKED_JSON = "quizapp.checked_json"
+
+
+def request_json():
+    """The request's JSON body as the input guard parsed and checked it (None if not JSON)."""
+    if _CHECKED_JSON in request.environ:
+        return request.environ[_CHECKED_JSON]
+    return request.get_json(silent=True)
+
+
 class _UnstorableInput(Exception):
     """A JSON value no database column can keep."""
 
@@ -159,17 +169,17 @@ def init_app(app: Flask) -> None:
             abort(400, description="The request contains a NUL character, which is not allowed.")
         if request.is_json and request.get_data(cache=True):
             try:
-                _check_json_strings(
-                    json.loads(
-                        request.get_data(cache=True),
-                        parse_constant=_refuse_number,
-                        parse_float=_finite_float,
-                    )
+                value = json.loads(
+                    request.get_data(cache=True),
+                    parse_constant=_refuse_number,
+                    parse_float=_finite_float,
                 )
+                _check_json_strings(value)
             except ValueError:
                 return None  # not JSON at all: the view answers that itself
             except _UnstorableInput as exc:
                 abort(400, description=str(exc))
+            request.environ[_CHECKED_JSON] = value
         return None
 
     @app.after_request

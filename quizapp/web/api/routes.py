@@ -6,7 +6,7 @@ are JSON: ``{"error": {"status", "title", "message", "code"}}``.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, jsonify, request, url_for
+from flask import Blueprint, abort, current_app, jsonify, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
@@ -15,7 +15,7 @@ from quizapp.extensions import db
 from quizapp.questions import get_type
 from quizapp.quizzes import attempts as attempt_service
 from quizapp.web.access import attempt_for_student, own_attempt_for_autosave
-from quizapp.web.security import student_required
+from quizapp.web.security import request_json, student_required
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -82,7 +82,7 @@ def save_answer(public_id: str):
     Anything unusual (not signed in, not a student, not their attempt, time up) takes the
     ordinary path with the same rules as every other route.
     """
-    payload = request.get_json(silent=True)
+    payload = request_json()
     slot = payload.get("slot") if isinstance(payload, dict) else None
     valid_slot = isinstance(slot, int) and not isinstance(slot, bool)
     with autocommit_connection() as connection:
