@@ -92,10 +92,12 @@ class Config:
 
 
 def engine_options(url: str) -> dict:
-    """Connection settings per backend: SQLite waits for locks, PostgreSQL checks connections."""
+    """Connection settings per backend: SQLite waits for locks, PostgreSQL pools connections."""
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": 15, "check_same_thread": False}}
-    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20, "pool_recycle": 1800}
+    # No pool_pre_ping: quizapp.database pings only connections that sat idle (no round trip
+    # per request under load) and the pool replaces any that fail.
+    return {"pool_size": 10, "max_overflow": 20, "pool_recycle": 1800}
 
 
 class TestConfig(Config):

@@ -12,12 +12,19 @@ held for the time of one statement, not across Python code between statements.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import Flask, g, has_request_context, request
 from sqlalchemy import Connection, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import scoped_session
+
+# PostgreSQL: a pooled connection used less than this long ago is known to be alive; one that
+# sat in the pool longer is pinged before use (a restarted database leaves it full of dead
+# ones). Under load no request pays for a ping; after a quiet spell, one round trip.
+PING_AFTER_IDLE_SECONDS = 1.0
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -62,12 +69,34 @@ def _begin_sqlite(connection) -> None:
     connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
 
+def _note_idle(_dbapi_connection, record) -> None:
+    record.info["quizapp_idle_since"] = time.monotonic()
+
+
+def _pinger(dialect):
+    def ping_if_idle(dbapi_connection, record, _proxy) -> None:
+        since = record.info.pop("quizapp_idle_since", None)
+        if since is not None and time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # dead: the pool throws it away and connects again
+            raise DisconnectionError(f"connection failed its ping: {exc}") from exc
+
+    return ping_if_idle
+
+
 def tune_engine(engine) -> None:
-    """Install the SQLite tuning on an engine (once)."""
-    if engine.dialect.name != "sqlite" or getattr(engine, "_quizapp_tuned", False):
+    """Install the backend's tuning on an engine (once)."""
+    if getattr(engine, "_quizapp_tuned", False):
         return
-    event.listen(engine, "connect", _tune_sqlite)
-    event.listen(engine, "begin", _begin_sqlite)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _tune_sqlite)
+        event.listen(engine, "begin", _begin_sqlite)
+    elif engine.dialect.name == "postgresql":
+        event.listen(engine, "connect", _note_idle)
+        event.listen(engine, "checkin", _note_idle)
+        event.listen(engine, "checkout", _pinger(engine.dialect))
     engine._quizapp_tuned = True
 
 

@@ -67,7 +67,6 @@ def backend_config(backend: str, tmp_path: Path, request) -> dict:
         "SQLALCHEMY_DATABASE_URI": PG_URL,
         "SQLALCHEMY_ENGINE_OPTIONS": {
             "connect_args": {"options": f"-csearch_path={schema}"},
-            "pool_pre_ping": True,
         },
     }
 

@@ -42,7 +42,7 @@ def test_environment_overrides(tmp_path, monkeypatch):
     app = create_app()
     assert app.config["SECRET_KEY"] == "from-env"
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db.example/quiz"
-    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is True
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_size"] == 10
 
 
 def test_normalise_database_url():

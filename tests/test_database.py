@@ -1,8 +1,8 @@
-"""SQLite's one write lock: requests that compute before they write (sign-in, start, submit)
-do their computing outside it, and ``begin_write_phase`` never splits a unit of work.
-
-A probe opens its own connection and asks for the write lock without waiting: it gets it only
-if nobody holds it. SQLite only: PostgreSQL locks rows, not the database.
+"""Backend tuning. SQLite's one write lock: requests that compute before they write (sign-in,
+start, submit) do their computing outside it, and ``begin_write_phase`` never splits a unit of
+work — a probe opens its own connection and asks for the write lock without waiting: it gets it
+only if nobody holds it (SQLite only: PostgreSQL locks rows, not the database). PostgreSQL: a
+pooled connection that died while idle is replaced before a request gets it.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from tests.helpers import (
     sign_in,
 )
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
 
 def write_lock_is_free(app) -> bool:
@@ -72,6 +72,7 @@ def classroom(app):
         return {"student": student.username, "assignment": assignment.id}
 
 
+@SQLITE_ONLY
 def test_the_probe_sees_a_held_lock(app):
     with app.app_context():
         db.session.execute(text("SELECT 1"))  # outside a request: BEGIN IMMEDIATE
@@ -80,6 +81,7 @@ def test_the_probe_sees_a_held_lock(app):
         assert write_lock_is_free(app)
 
 
+@SQLITE_ONLY
 def test_sign_in_checks_the_password_outside_the_write_lock(app, client, classroom, monkeypatch):
     seen = probing(app, monkeypatch, accounts, "verify_password")
     assert sign_in(client, classroom["student"], STUDENT_PASSWORD).status_code == 302
@@ -87,6 +89,7 @@ def test_sign_in_checks_the_password_outside_the_write_lock(app, client, classro
     assert seen == [True, True]
 
 
+@SQLITE_ONLY
 def test_start_and_submit_compute_outside_the_write_lock(app, client, classroom, monkeypatch):
     layouts = probing(app, monkeypatch, attempts, "build_layout")
     gradings = probing(app, monkeypatch, attempts, "_grade")
@@ -102,6 +105,7 @@ def test_start_and_submit_compute_outside_the_write_lock(app, client, classroom,
     assert layouts == [True] and gradings == [True]
 
 
+@SQLITE_ONLY
 def test_begin_write_phase_ends_a_read_and_makes_the_next_transaction_immediate(app):
     with app.app_context(), app.test_request_context("/learn/", method="GET"):
         db.session.execute(text("SELECT 1"))  # a GET begins deferred
@@ -117,6 +121,7 @@ def test_begin_write_phase_ends_a_read_and_makes_the_next_transaction_immediate(
         assert "sqlite_next_immediate" not in g
 
 
+@SQLITE_ONLY
 def test_begin_write_phase_never_splits_a_unit_of_work(app):
     with app.app_context(), app.test_request_context("/teach/classes/new", method="POST"):
         teacher = gen_teacher("unit@school.example")
@@ -126,3 +131,23 @@ def test_begin_write_phase_never_splits_a_unit_of_work(app):
         assert db.session().in_transaction()
         db.session.rollback()
         assert db.session.scalar(text("SELECT count(*) FROM school_class")) == 0
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_connection_that_died_while_idle_is_replaced_unseen(app, client, monkeypatch):
+    """A PostgreSQL restart or a killed backend while the pool sits idle: the next request
+    still succeeds (the idle connection is pinged, fails, and is replaced)."""
+    import psycopg
+
+    import quizapp.database as database
+    from tests.conftest import PG_URL
+
+    with app.app_context():
+        pid = db.session.scalar(text("SELECT pg_backend_pid()"))
+        db.session.remove()  # the connection goes back to the pool
+    with psycopg.connect(PG_URL.replace("+psycopg", ""), autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 0.0)  # "idle for a while"
+    assert client.get("/healthz").status_code == 200
+    with app.app_context():
+        assert db.session.scalar(text("SELECT pg_backend_pid()")) != pid

@@ -74,7 +74,7 @@ def init_app(app: Flask) -> None:
 
         try:
             # Returns the connection to the pool; a connection the database dropped is
-            # discarded here, and the pool replaces it (pool_pre_ping) on the next request.
+            # discarded here, and the pool replaces it on the next request (see quizapp.database).
             db.session.rollback()
         except Exception:  # the connection is already gone: forget the session
             db.session.remove()
