@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection, and_, bindparam, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -307,11 +307,18 @@ def save_answer(
     return result
 
 
-_UPSERTS: dict[str, Any] = {}
+_UPSERTS: dict[tuple[str, bool], Any] = {}
 _UPSERT_COLUMNS = ("attempt_id", "slot", "version_id", "answer", "client_seq", "saved_at")
 
 
-def _upsert_statement(dialect: str):
+# The stored answer's "checked" mark (instant feedback makes a checked answer final).
+_NOT_CHECKED = {
+    "sqlite": "coalesce(json_extract(response.detail, '$.checked'), 0) = 0",
+    "postgresql": "(response.detail ->> 'checked') IS DISTINCT FROM 'true'",
+}
+
+
+def _upsert_statement(dialect: str, checks_sign_in: bool = False):
     """One statement that stores a save, built once per dialect and bound per save::
 
         INSERT INTO response (…) SELECT :values WHERE EXISTS (the attempt is in progress)
@@ -322,19 +329,38 @@ def _upsert_statement(dialect: str):
     it ``FOR UPDATE`` is waited for and then seen as submitted. No row changed: the attempt
     closed, or a newer answer is stored (``_upsert_response`` tells which). No RETURNING: on
     SQLite a statement that returns rows keeps its transaction open until they are read.
+
+    ``checks_sign_in``: the autosave's one-statement form (``quick_save``), which also checks
+    in the same statement what the request would otherwise read first — the attempt's public id
+    and owner, the owner's sign-in (active student, current sign-in generation), the deadline
+    (``cutoff`` = now − grace) and that the stored answer is not checked.
     """
-    cached = _UPSERTS.get(dialect)
+    cached = _UPSERTS.get((dialect, checks_sign_in))
     if cached is not None:
         return cached
     table = Response.__table__
-    in_progress = (
-        select(Attempt.id)
-        .where(Attempt.id == bindparam("attempt_id"), Attempt.state == "in_progress")
-        .with_for_update(read=True)
+    in_progress = select(Attempt.id).where(
+        Attempt.id == bindparam("attempt_id"), Attempt.state == "in_progress"
     )
+    if checks_sign_in:
+        in_progress = in_progress.join(User, User.id == Attempt.student_id).where(
+            Attempt.public_id == bindparam("public_id"),
+            or_(
+                Attempt.deadline_at.is_(None),
+                Attempt.deadline_at >= bindparam("cutoff", type_=Attempt.deadline_at.type),
+            ),
+            User.id == bindparam("user_id"),
+            User.session_generation == bindparam("generation"),
+            User.is_active.is_(True),
+            User.role == "student",
+        )
+    in_progress = in_progress.with_for_update(read=True, of=Attempt)
     values = select(*(bindparam(name, type_=table.c[name].type) for name in _UPSERT_COLUMNS))
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
     excluded = insert.excluded
+    update_when = table.c.client_seq < excluded.client_seq
+    if checks_sign_in:
+        update_when = and_(update_when, text(_NOT_CHECKED[dialect]))
     stmt = insert.from_select(list(_UPSERT_COLUMNS), values.where(in_progress.exists()))
     stmt = stmt.on_conflict_do_update(
         index_elements=["attempt_id", "slot"],
@@ -343,11 +369,74 @@ def _upsert_statement(dialect: str):
             "client_seq": excluded.client_seq,
             "saved_at": excluded.saved_at,
         },
-        where=table.c.client_seq < excluded.client_seq,
+        where=update_when,
     )
     # rowcount is then read from the cursor on every backend: 1 stored, 0 not (see above).
-    _UPSERTS[dialect] = stmt = stmt.execution_options(preserve_rowcount=True)
+    stmt = stmt.execution_options(preserve_rowcount=True)
+    _UPSERTS[(dialect, checks_sign_in)] = stmt
     return stmt
+
+
+def remember_layout(public_id: str, attempt_id: int, layout: list[dict[str, Any]]) -> None:
+    """Keep an attempt's id and question layout (they never change) for ``quick_save``."""
+    from flask import current_app
+
+    known = current_app.extensions.setdefault("quizapp_layouts", {})
+    if len(known) > 50_000:
+        known.clear()
+    known[public_id] = (attempt_id, layout)
+
+
+def quick_save(
+    connection: Connection,
+    public_id: str,
+    sign_in: tuple[int, int],
+    slot: Any,
+    raw_answer: Any,
+    seq: Any,
+    grace_seconds: int,
+) -> SaveResult | None:
+    """The autosave in one statement, when this server has seen the attempt before: the answer
+    is checked against the remembered layout and stored by ``_upsert_statement(…, True)``,
+    which checks everything else itself. None whenever that does not simply succeed (not
+    remembered, not this student's, closed, late, checked, stale, a blank or unreadable
+    answer): the caller then takes the full path, which says exactly why."""
+    from flask import current_app
+
+    known = current_app.extensions.get("quizapp_layouts", {}).get(public_id)
+    valid_numbers = all(
+        isinstance(n, int) and not isinstance(n, bool) and 0 < n < 2**31 for n in (slot, seq)
+    )
+    if known is None or not valid_numbers:
+        return None
+    attempt_id, layout = known
+    entry = next((e for e in layout if e["slot"] == slot), None)
+    if entry is None:
+        return None
+    qtype_name, body = version_essentials(connection, entry["version_id"])
+    try:
+        answer = get_type(qtype_name).clean_answer(raw_answer, body)
+    except (ValueError, TypeError, AttributeError):
+        return None
+    if is_blank_answer(answer):
+        return None
+    now = utcnow()
+    row = {
+        "attempt_id": attempt_id,
+        "slot": slot,
+        "version_id": entry["version_id"],
+        "answer": answer,
+        "client_seq": seq,
+        "saved_at": now,
+        "public_id": public_id,
+        "user_id": sign_in[0],
+        "generation": sign_in[1],
+        "cutoff": now - grace(grace_seconds),
+    }
+    stmt = _upsert_statement(connection.dialect.name, checks_sign_in=True)
+    if connection.execute(stmt, row).rowcount != 1:
+        return None
+    return SaveResult(slot, True, seq, now)
 
 
 def _upsert_response(

@@ -340,6 +340,52 @@ def test_checked_answer_in_instant_feedback_mode_is_final(app, client, world):
     assert stored(app, public_id)["responses"][slot] == checked
 
 
+def test_a_remembered_attempt_refuses_what_a_new_one_refuses(app, client, world):
+    """After its first save an attempt's saves are one statement that checks the sign-in, the
+    owner and the checked mark itself (``attempts.quick_save``). What it refuses is refused as
+    before: a copied cookie after sign-out, a teacher, another student, a checked answer —
+    and nothing is stored."""
+    from tests.security.conftest import sign_out
+
+    set_assignment(app, world, review_correctness="during", review_feedback="during")
+    login_as(client, world.student)
+    public_id = start(client, world)
+    slot = _short_answer_slot(app, public_id)
+    page = (slot - 1) // 5 + 1
+    token = csrf_token(client, f"/learn/attempts/{public_id}?page={page}")
+    url = f"/api/attempts/{public_id}/answers"
+    headers = {"X-CSRFToken": token}
+    first = client.post(url, json={"slot": slot, "answer": "Ganja", "seq": 1}, headers=headers)
+    assert first.status_code == 200 and first.json["saved"] is True  # now remembered
+    before = stored(app, public_id)
+
+    thief = app.test_client()
+    thief.set_cookie("session", client.get_cookie("session").value)
+    sign_out(client)
+    copied = thief.post(url, json={"slot": slot, "answer": "Baku", "seq": 2}, headers=headers)
+    assert copied.status_code == 401
+    for other, status in ((world.teacher, 403), (world.other_student, 404), (world.classmate, 404)):
+        visitor = app.test_client()
+        login_as(visitor, other)
+        token_other = {"X-CSRFToken": csrf_token(visitor, "/account/password")}
+        body = {"slot": slot, "answer": "Baku", "seq": 3}
+        assert visitor.post(url, json=body, headers=token_other).status_code == status, other
+    assert stored(app, public_id) == before
+
+    login_as(client, world.student)
+    token = csrf_token(client, f"/learn/attempts/{public_id}?page={page}")
+    client.post(
+        f"/learn/attempts/{public_id}?page={page}",
+        data={"csrf_token": token, f"a{slot}": "Ganja", f"seq{slot}": "4", "go": f"check-{slot}"},
+    )
+    checked = stored(app, public_id)
+    retry = client.post(
+        url, json={"slot": slot, "answer": "Baku", "seq": 50}, headers={"X-CSRFToken": token}
+    )
+    assert retry.status_code == 409 and retry.json["error"]["code"] == "checked"
+    assert stored(app, public_id) == checked
+
+
 # --- no score from the client -----------------------------------------------------------------
 
 

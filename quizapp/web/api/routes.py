@@ -15,7 +15,7 @@ from quizapp.extensions import db
 from quizapp.questions import get_type
 from quizapp.quizzes import attempts as attempt_service
 from quizapp.web.access import attempt_for_student, own_attempt_for_autosave
-from quizapp.web.security import request_json, student_required
+from quizapp.web.security import request_json, session_sign_in, student_required
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -76,16 +76,32 @@ def attempt_state(public_id: str):
 def save_answer(public_id: str):
     """Save one answer: ``{"slot": 3, "answer": ..., "seq": 7}`` or ``{"slot", "fields", "seq"}``.
 
-    Every student sends this every few seconds, so it is built for speed: on a connection where
-    each statement commits by itself, one query reads the attempt and checks the sign-in
-    (``own_attempt_for_autosave``) and one statement writes (``attempts.save_answer``).
-    Anything unusual (not signed in, not a student, not their attempt, time up) takes the
+    Every student sends this every few seconds, so it is built for speed, on a connection where
+    each statement commits by itself. Once this server has seen the attempt, a save is one
+    statement that checks the sign-in, the attempt and the deadline as it writes
+    (``attempts.quick_save``). Otherwise — and whenever that statement does not simply store
+    the answer — one query reads the attempt and checks the sign-in
+    (``own_attempt_for_autosave``) and one statement writes (``attempts.save_answer``);
+    anything unusual (not signed in, not a student, not their attempt, time up) takes the
     ordinary path with the same rules as every other route.
     """
     payload = request_json()
     slot = payload.get("slot") if isinstance(payload, dict) else None
     valid_slot = isinstance(slot, int) and not isinstance(slot, bool)
     with autocommit_connection() as connection:
+        sign_in = session_sign_in()
+        if sign_in is not None and isinstance(payload, dict) and "fields" not in payload:
+            quick = attempt_service.quick_save(
+                connection,
+                public_id,
+                sign_in,
+                slot,
+                payload.get("answer"),
+                payload.get("seq"),
+                current_app.config["ATTEMPT_GRACE_SECONDS"],
+            )
+            if quick is not None:
+                return _saved(quick)
         target = own_attempt_for_autosave(connection, public_id, slot if valid_slot else 0)
         if target is None:
             _require_own_attempt(public_id)  # 401, 403 or 404, as on every student route
@@ -119,10 +135,15 @@ def save_answer(public_id: str):
             )
         except attempt_service.AttemptError as error:
             return _error(error)
+        attempt_service.remember_layout(public_id, target.id, target.layout)
+    return _saved(result)
+
+
+def _saved(result: attempt_service.SaveResult):
     return jsonify(
         {
             "saved": result.applied,
-            "slot": slot,
+            "slot": result.slot,
             "seq": result.seq,
             "saved_at": result.saved_at.isoformat(),
             "stale": not result.applied,
