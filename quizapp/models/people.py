@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import ColumnElement, ForeignKey, Integer, String, UniqueConstraint, and_, bindparam
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from quizapp.extensions import db
@@ -58,6 +58,18 @@ class User(db.Model):
     @property
     def is_anonymous(self) -> bool:
         return False
+
+    @classmethod
+    def holds_session_of_student(cls) -> ColumnElement[bool]:
+        """SQL: this row is the active student whose session token is ``:user_id`` and
+        ``:generation`` (no sign-out or password change since): the rule of
+        ``quizapp.web.security.load_user``, for queries that check a sign-in themselves."""
+        return and_(
+            cls.id == bindparam("user_id"),
+            cls.session_generation == bindparam("generation"),
+            cls.is_active.is_(True),
+            cls.role == "student",
+        )
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_generation}"

@@ -349,10 +349,7 @@ def _upsert_statement(dialect: str, checks_sign_in: bool = False):
                 Attempt.deadline_at.is_(None),
                 Attempt.deadline_at >= bindparam("cutoff", type_=Attempt.deadline_at.type),
             ),
-            User.id == bindparam("user_id"),
-            User.session_generation == bindparam("generation"),
-            User.is_active.is_(True),
-            User.role == "student",
+            User.holds_session_of_student(),
         )
     in_progress = in_progress.with_for_update(read=True, of=Attempt)
     values = select(*(bindparam(name, type_=table.c[name].type) for name in _UPSERT_COLUMNS))

@@ -129,10 +129,7 @@ _AUTOSAVE_TARGET = (
     )
     .where(
         Attempt.public_id == bindparam("public_id"),
-        User.id == bindparam("user_id"),
-        User.session_generation == bindparam("generation"),
-        User.is_active.is_(True),
-        User.role == "student",
+        User.holds_session_of_student(),
     )
 )
 
