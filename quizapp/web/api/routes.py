@@ -86,57 +86,62 @@ def save_answer(public_id: str):
     ordinary path with the same rules as every other route.
     """
     payload = request_json()
+    with autocommit_connection() as connection:
+        result = _quick_save(connection, public_id, payload)
+        if result is None:
+            try:
+                result = _save_the_long_way(connection, public_id, payload)
+            except attempt_service.AttemptError as error:
+                return _error(error)
+    return _saved(result)
+
+
+def _quick_save(connection, public_id: str, payload) -> attempt_service.SaveResult | None:
+    sign_in = session_sign_in()
+    if sign_in is None or not isinstance(payload, dict) or "fields" in payload:
+        return None
+    return attempt_service.quick_save(
+        connection,
+        public_id,
+        sign_in,
+        payload.get("slot"),
+        payload.get("answer"),
+        payload.get("seq"),
+        current_app.config["ATTEMPT_GRACE_SECONDS"],
+    )
+
+
+def _save_the_long_way(connection, public_id: str, payload) -> attempt_service.SaveResult:
+    """Read the attempt (checking the sign-in), then every rule in turn, then write."""
     slot = payload.get("slot") if isinstance(payload, dict) else None
     valid_slot = isinstance(slot, int) and not isinstance(slot, bool)
-    with autocommit_connection() as connection:
-        sign_in = session_sign_in()
-        if sign_in is not None and isinstance(payload, dict) and "fields" not in payload:
-            quick = attempt_service.quick_save(
-                connection,
-                public_id,
-                sign_in,
-                slot,
-                payload.get("answer"),
-                payload.get("seq"),
-                current_app.config["ATTEMPT_GRACE_SECONDS"],
-            )
-            if quick is not None:
-                return _saved(quick)
+    target = own_attempt_for_autosave(connection, public_id, slot if valid_slot else 0)
+    if target is None:
+        _require_own_attempt(public_id)  # 401, 403 or 404, as on every student route
         target = own_attempt_for_autosave(connection, public_id, slot if valid_slot else 0)
-        if target is None:
-            _require_own_attempt(public_id)  # 401, 403 or 404, as on every student route
-            target = own_attempt_for_autosave(connection, public_id, slot if valid_slot else 0)
-            if target is None:  # signed out or deleted this very moment
-                abort(404)
-        try:
-            if not isinstance(payload, dict):
-                raise attempt_service.AttemptError("bad_json", "Send a JSON object.", status=400)
-            if not valid_slot:
-                raise attempt_service.AttemptError(
-                    "no_such_question", "'slot' must be a question number.", status=400
-                )
-            grace_seconds = current_app.config["ATTEMPT_GRACE_SECONDS"]
-            if attempt_service.past_grace(target.state, target.deadline_at, grace_seconds):
-                _finalise_expired(public_id, grace_seconds)
-            answer = payload.get("answer")
-            if "fields" in payload:
-                answer = _answer_from_fields(connection, target, slot, _fields(payload))
-            if target.slot_checked:
-                raise attempt_service.AttemptError(
-                    "checked", "This answer was checked and is final.", status=409
-                )
-            result = attempt_service.save_answer(
-                connection,
-                target,
-                slot,
-                answer,
-                seq=payload.get("seq"),
-                grace_seconds=grace_seconds,
-            )
-        except attempt_service.AttemptError as error:
-            return _error(error)
-        attempt_service.remember_layout(public_id, target.id, target.layout)
-    return _saved(result)
+        if target is None:  # signed out or deleted this very moment
+            abort(404)
+    if not isinstance(payload, dict):
+        raise attempt_service.AttemptError("bad_json", "Send a JSON object.", status=400)
+    if not valid_slot:
+        raise attempt_service.AttemptError(
+            "no_such_question", "'slot' must be a question number.", status=400
+        )
+    grace_seconds = current_app.config["ATTEMPT_GRACE_SECONDS"]
+    if attempt_service.past_grace(target.state, target.deadline_at, grace_seconds):
+        _finalise_expired(public_id, grace_seconds)
+    answer = payload.get("answer")
+    if "fields" in payload:
+        answer = _answer_from_fields(connection, target, slot, _fields(payload))
+    if target.slot_checked:
+        raise attempt_service.AttemptError(
+            "checked", "This answer was checked and is final.", status=409
+        )
+    result = attempt_service.save_answer(
+        connection, target, slot, answer, seq=payload.get("seq"), grace_seconds=grace_seconds
+    )
+    attempt_service.remember_layout(public_id, target.id, target.layout)
+    return result
 
 
 def _saved(result: attempt_service.SaveResult):
