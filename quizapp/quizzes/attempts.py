@@ -201,9 +201,7 @@ def version_essentials(
     lives on the application (a new app, as in each test, starts empty); after restoring a
     backup into a database that a server is using, restart the server.
     """
-    from flask import current_app, has_app_context
-
-    cache = current_app.extensions.setdefault("quizapp_versions", {}) if has_app_context() else {}
+    cache = _app_cache("quizapp_versions")
     hit = cache.get(version_id)
     if hit is None:
         row = executor.execute(
@@ -211,10 +209,26 @@ def version_essentials(
                 QuestionVersion.id == version_id
             )
         ).one()
-        if len(cache) > 50_000:
-            cache.clear()
-        hit = cache[version_id] = (row.qtype, row.body)
+        hit = _remember(cache, version_id, (row.qtype, row.body))
     return hit
+
+
+_APP_CACHE_LIMIT = 50_000
+
+
+def _app_cache(name: str) -> dict:
+    """A per-application cache of immutable rows (a new app, as in each test, starts empty;
+    outside an application, a throwaway one)."""
+    from flask import current_app, has_app_context
+
+    return current_app.extensions.setdefault(name, {}) if has_app_context() else {}
+
+
+def _remember(cache: dict, key, value):
+    if len(cache) > _APP_CACHE_LIMIT:
+        cache.clear()
+    cache[key] = value
+    return value
 
 
 @dataclass(frozen=True)
@@ -280,31 +294,45 @@ def save_answer(
         raise AttemptError(
             "time_up", "Time is up: answers after the deadline are not accepted.", status=403
         )
-    layout = {entry["slot"]: entry for entry in attempt.layout}
-    if slot not in layout:
-        raise AttemptError(
-            "no_such_question", "There is no such question in this attempt.", status=400
-        )
-    version_id = layout[slot]["version_id"]
-    known = (versions or {}).get(version_id)
-    qtype_name, body = (
-        (known.qtype, known.body) if known else version_essentials(executor, version_id)
-    )
-    try:
-        answer = get_type(qtype_name).clean_answer(raw_answer, body)
-    except (ValueError, TypeError, AttributeError) as exc:
-        raise AttemptError(
-            "invalid_answer", f"That answer cannot be read: {exc}", status=400
-        ) from None
-    if seq is not None and (
-        not isinstance(seq, int) or isinstance(seq, bool) or not 0 < seq < 2**31
-    ):
+    version_id, answer = _read_answer(executor, attempt.layout, slot, raw_answer, versions)
+    if seq is not None and not _valid_number(seq):
         raise AttemptError("invalid_seq", "The save's sequence number is not valid.", status=400)
     connection = executor if isinstance(executor, Connection) else executor.connection()
     result = _upsert_response(connection, attempt.id, slot, version_id, answer, seq, now)
     if not isinstance(executor, Connection):
         executor.expire_all()  # the session's objects may hold the row as it was
     return result
+
+
+def _valid_number(value: Any) -> bool:
+    """A slot or sequence number: a positive integer that fits the database's column."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31
+
+
+def _read_answer(
+    executor: Session | Connection,
+    layout: list[dict[str, Any]],
+    slot: int,
+    raw_answer: Any,
+    versions: dict[int, QuestionVersion] | None = None,
+) -> tuple[int, Any]:
+    """The slot's question version and the answer in its type's stored form."""
+    entry = next((e for e in layout if e["slot"] == slot), None)
+    if entry is None:
+        raise AttemptError(
+            "no_such_question", "There is no such question in this attempt.", status=400
+        )
+    version_id = entry["version_id"]
+    known = (versions or {}).get(version_id)
+    qtype_name, body = (
+        (known.qtype, known.body) if known else version_essentials(executor, version_id)
+    )
+    try:
+        return version_id, get_type(qtype_name).clean_answer(raw_answer, body)
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise AttemptError(
+            "invalid_answer", f"That answer cannot be read: {exc}", status=400
+        ) from None
 
 
 _UPSERTS: dict[tuple[str, bool], Any] = {}
@@ -376,12 +404,7 @@ def _upsert_statement(dialect: str, checks_sign_in: bool = False):
 
 def remember_layout(public_id: str, attempt_id: int, layout: list[dict[str, Any]]) -> None:
     """Keep an attempt's id and question layout (they never change) for ``quick_save``."""
-    from flask import current_app
-
-    known = current_app.extensions.setdefault("quizapp_layouts", {})
-    if len(known) > 50_000:
-        known.clear()
-    known[public_id] = (attempt_id, layout)
+    _remember(_app_cache("quizapp_layouts"), public_id, (attempt_id, layout))
 
 
 def quick_save(
@@ -398,22 +421,13 @@ def quick_save(
     which checks everything else itself. None whenever that does not simply succeed (not
     remembered, not this student's, closed, late, checked, stale, a blank or unreadable
     answer): the caller then takes the full path, which says exactly why."""
-    from flask import current_app
-
-    known = current_app.extensions.get("quizapp_layouts", {}).get(public_id)
-    valid_numbers = all(
-        isinstance(n, int) and not isinstance(n, bool) and 0 < n < 2**31 for n in (slot, seq)
-    )
-    if known is None or not valid_numbers:
+    known = _app_cache("quizapp_layouts").get(public_id)
+    if known is None or not (_valid_number(slot) and _valid_number(seq)):
         return None
     attempt_id, layout = known
-    entry = next((e for e in layout if e["slot"] == slot), None)
-    if entry is None:
-        return None
-    qtype_name, body = version_essentials(connection, entry["version_id"])
     try:
-        answer = get_type(qtype_name).clean_answer(raw_answer, body)
-    except (ValueError, TypeError, AttributeError):
+        version_id, answer = _read_answer(connection, layout, slot, raw_answer)
+    except AttemptError:
         return None
     if is_blank_answer(answer):
         return None
@@ -421,7 +435,7 @@ def quick_save(
     row = {
         "attempt_id": attempt_id,
         "slot": slot,
-        "version_id": entry["version_id"],
+        "version_id": version_id,
         "answer": answer,
         "client_seq": seq,
         "saved_at": now,
