@@ -54,28 +54,8 @@ def practice_items(session: Session, student_id: int, now=None) -> tuple[list[Le
 
     catalogue = student_catalogue(session, student_id)
     catalogue.quiz_ids -= withheld(session, student_id, now or utcnow()).quiz_ids
-    lessons = (
-        list(
-            session.scalars(
-                select(Lesson)
-                .where(Lesson.id.in_(catalogue.lesson_ids), Lesson.published.is_(True))
-                .order_by(Lesson.title)
-            )
-        )
-        if catalogue.lesson_ids
-        else []
-    )
-    quizzes = (
-        list(
-            session.scalars(
-                select(Quiz)
-                .where(Quiz.id.in_(catalogue.quiz_ids), Quiz.published.is_(True))
-                .order_by(Quiz.title)
-            )
-        )
-        if catalogue.quiz_ids
-        else []
-    )
+    lessons = _published(session, Lesson, catalogue.lesson_ids)
+    quizzes = _published(session, Quiz, catalogue.quiz_ids)
     return lessons, quizzes
 
 
@@ -110,3 +90,14 @@ def withheld(session: Session, student_id: int, now) -> Withheld:
             held.answer_assignment_ids.add(assignment.id)
             held.quiz_ids.update(quiz_ids_of(assignment))
     return held
+
+
+def _published(session: Session, model, ids) -> list:
+    """The published rows of ``model`` among ``ids``, by title."""
+    if not ids:
+        return []
+    return list(
+        session.scalars(
+            select(model).where(model.id.in_(ids), model.published.is_(True)).order_by(model.title)
+        )
+    )
