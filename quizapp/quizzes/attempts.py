@@ -18,6 +18,7 @@ from sqlalchemy import Connection, and_, bindparam, func, or_, select, text, upd
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from quizapp.caching import remember
 from quizapp.database import begin_write_phase
 from quizapp.models import Assignment, Attempt, Extension, QuestionVersion, Quiz, Response, User
 from quizapp.models._types import utcnow
@@ -209,11 +210,8 @@ def version_essentials(
                 QuestionVersion.id == version_id
             )
         ).one()
-        hit = _remember(cache, version_id, (row.qtype, row.body))
+        hit = remember(cache, version_id, (row.qtype, row.body))
     return hit
-
-
-_APP_CACHE_LIMIT = 50_000
 
 
 def _app_cache(name: str) -> dict:
@@ -222,13 +220,6 @@ def _app_cache(name: str) -> dict:
     from flask import current_app, has_app_context
 
     return current_app.extensions.setdefault(name, {}) if has_app_context() else {}
-
-
-def _remember(cache: dict, key, value):
-    if len(cache) > _APP_CACHE_LIMIT:
-        cache.clear()
-    cache[key] = value
-    return value
 
 
 @dataclass(frozen=True)
@@ -404,7 +395,7 @@ def _upsert_statement(dialect: str, checks_sign_in: bool = False):
 
 def remember_layout(public_id: str, attempt_id: int, layout: list[dict[str, Any]]) -> None:
     """Keep an attempt's id and question layout (they never change) for ``quick_save``."""
-    _remember(_app_cache("quizapp_layouts"), public_id, (attempt_id, layout))
+    remember(_app_cache("quizapp_layouts"), public_id, (attempt_id, layout))
 
 
 def quick_save(

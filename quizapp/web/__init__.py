@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from quizapp.signatures import RememberingSessionInterface
 from quizapp.web import errors, security
 from quizapp.web.admin.routes import bp as admin_bp
 from quizapp.web.api.routes import bp as api_bp
@@ -19,6 +20,7 @@ from quizapp.web.teacher.routes import bp as teacher_bp
 
 def init_app(app: Flask) -> None:
     """Register every blueprint, the error handlers and the request hooks."""
+    app.session_interface = RememberingSessionInterface()
     for blueprint in (
         main_bp,
         auth_bp,

@@ -11,6 +11,7 @@ from flask import Flask, abort, current_app, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 
 from quizapp.extensions import db, login_manager
+from quizapp.signatures import FORM_MIMETYPES
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -25,6 +26,15 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "form-action 'self'",
         "frame-ancestors 'none'",
     ]
+)
+
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Frame-Options", "DENY"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
 )
 
 
@@ -164,7 +174,11 @@ def init_app(app: Flask) -> None:
     def refuse_unstorable_input():
         # PostgreSQL stores neither NUL in text nor NaN/Infinity in JSON: refused up front (400)
         # on every backend, rather than a 500 on one of them.
-        fields = [request.path, *(v for _, values in request.values.lists() for v in values)]
+        # request.values would parse a JSON body as a form too: only a form is read as one.
+        sources = (
+            [request.args, request.form] if request.mimetype in FORM_MIMETYPES else [request.args]
+        )
+        fields = [request.path, *(v for source in sources for _, vs in source.lists() for v in vs)]
         if any("\x00" in v for v in fields):
             abort(400, description="The request contains a NUL character, which is not allowed.")
         if request.is_json and request.get_data(cache=True):
@@ -185,14 +199,15 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def security_headers(response):
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        if current_app.config.get("SESSION_COOKIE_SECURE"):
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        if session_sign_in() is not None and "Cache-Control" not in headers:
-            headers["Cache-Control"] = "no-store"
+        present = {name.lower() for name, _ in headers.items()}
+        for name, value in SECURITY_HEADERS:
+            if name.lower() not in present:  # a view may set its own (a PDF's, say)
+                headers.add(name, value)
+        if (
+            current_app.config.get("SESSION_COOKIE_SECURE")
+            and "strict-transport-security" not in present
+        ):
+            headers.add("Strict-Transport-Security", "max-age=31536000")
+        if "cache-control" not in present and session_sign_in() is not None:
+            headers.add("Cache-Control", "no-store")
         return response

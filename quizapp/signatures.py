@@ -1,0 +1,105 @@
+"""The session cookie and the CSRF token, verified once per process rather than on every request.
+
+Every student's page autosaves every few seconds, and each request carries the same signed
+session cookie and the same signed CSRF token as the one before. Verifying a signature and
+decoding a cookie is most of what such a request costs besides its one database write, so a
+signature this process has already verified is remembered, keyed by the exact signed text and
+the keys it was checked with. Nothing about the rules changes:
+
+- a cookie or token is only ever remembered after Flask / Flask-WTF verified it in full;
+- the session's age limit is still applied to every request, from the time inside the cookie;
+- a CSRF token is only good together with the session token it was checked against;
+- a changed secret key is a different cache key, so nothing verified before counts for it.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+from flask import Flask, Request, current_app, g, request, session
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask_wtf.csrf import CSRFProtect, same_origin
+from itsdangerous import BadSignature
+
+from quizapp.caching import remember
+
+FORM_MIMETYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+# Values that can be shared between requests: a cached session is copied one level deep.
+_IMMUTABLE = (str, int, float, bool, bytes, type(None), datetime)
+_LIMIT = 20_000
+
+
+class RememberingSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session; a cookie verified before is not verified again."""
+
+    def __init__(self) -> None:
+        self._verified: dict[tuple, tuple[int, dict]] = {}
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        cookie = request.cookies.get(self.get_cookie_name(app))
+        if not cookie or not app.secret_key:
+            return super().open_session(app, request)
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        key = (cookie, app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        known = self._verified.get(key)
+        if known is not None:
+            signed_at, data = known
+            if 0 <= time.time() - signed_at <= max_age:
+                return self.session_class(data)
+            return self.session_class()  # expired, as itsdangerous would say
+        serializer = self.get_signing_serializer(app)
+        try:
+            data, signed_at = serializer.loads(cookie, max_age=max_age, return_timestamp=True)
+        except BadSignature:
+            return self.session_class()
+        if all(isinstance(value, _IMMUTABLE) for value in data.values()):
+            remember(self._verified, key, (signed_at.timestamp(), data), _LIMIT)
+        return self.session_class(data)
+
+
+class RememberingCSRFProtect(CSRFProtect):
+    """Flask-WTF's CSRF protection. A JSON request's token is read from its header without
+    parsing the body as a form, and a token verified before against the same session token
+    is not verified again (tokens do not expire here: ``WTF_CSRF_TIME_LIMIT`` is None, and a
+    time limit, if one is set, turns the remembering off)."""
+
+    def __init__(self, app: Flask | None = None) -> None:
+        self._verified: dict[tuple, bool] = {}
+        super().__init__(app)
+
+    def _get_csrf_token(self):
+        if request.mimetype in FORM_MIMETYPES:
+            return super()._get_csrf_token()
+        for header_name in current_app.config["WTF_CSRF_HEADERS"]:
+            token = request.headers.get(header_name)
+            if token:
+                return token
+        return None
+
+    def protect(self, apply_exemptions: bool = False) -> None:
+        config = current_app.config
+        if config["WTF_CSRF_TIME_LIMIT"] is not None:
+            return super().protect(apply_exemptions)
+        if apply_exemptions and (not request.endpoint or self._is_exempt()):
+            return None
+        if request.method not in config["WTF_CSRF_METHODS"]:
+            return None
+        field_name = config["WTF_CSRF_FIELD_NAME"]
+        key = (
+            self._get_csrf_token(),
+            session.get(field_name),
+            config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key,
+        )
+        if not (key[0] and key[1]) or key not in self._verified:
+            super().protect()  # raises on a bad token; else it was good
+            if key[0] and key[1]:
+                remember(self._verified, key, True, _LIMIT)
+            return None
+        if request.is_secure and config["WTF_CSRF_SSL_STRICT"]:
+            if not request.referrer:
+                self._error_response("The referrer header is missing.")
+            if not same_origin(request.referrer, f"https://{request.host}/"):
+                self._error_response("The referrer does not match the host.")
+        g.csrf_valid = True
+        return None
