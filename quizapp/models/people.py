@@ -19,7 +19,11 @@ class User(db.Model):
     __tablename__ = "user_account"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    role: Mapped[str] = mapped_column(String(16), index=True)
+    # Not indexed: almost everyone is a student, so an index on the role finds nothing quickly,
+    # and on a PostgreSQL database without statistics yet (a school's first exam after
+    # importing its classes) the planner took it for the autosave's sign-in check and read
+    # every student's row on each save instead of one by primary key.
+    role: Mapped[str] = mapped_column(String(16))
     email: Mapped[str | None] = mapped_column(String(254), unique=True)
     username: Mapped[str | None] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(120))

@@ -315,3 +315,52 @@ def test_submission_statements_do_not_grow_with_questions(app, client, school):
             db.session.commit()
         counts.append(Statements(statements))
     assert counts[0] == counts[1]
+
+
+def _plan_nodes(node: dict):
+    yield node
+    for child in node.get("Plans", []):
+        yield from _plan_nodes(child)
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_autosave_reads_one_user_row_however_many_students(app, client, school):
+    """The autosave's statement finds the student by primary key: on a database whose
+    statistics are not yet gathered (a school's first exam after importing its classes),
+    PostgreSQL once preferred an index on the role and read every student's row per save."""
+    for _ in range(60):
+        gen_student(school["class"])
+    student = school["students"][0]
+    quiz = make_quiz("Plan", curated_questions(2))
+    attempt = sit(quiz, student, assign(quiz, school["class"]), answered=0, submit=False)
+    as_student(client, student)
+    g.pop("csrf_token", None)
+    headers = {"X-CSRFToken": csrf_token(client, "/account/password")}
+    entry = attempt.layout[0]
+    version = db.session.get(QuestionVersion, entry["version_id"])
+    answer = get_type(version.qtype).correct_answer(version.body)
+    url = f"/api/attempts/{attempt.public_id}/answers"
+    db.session.commit()
+    client.post(url, json={"slot": entry["slot"], "answer": answer, "seq": 1}, headers=headers)
+    sent = []
+    engine = db.engine
+    listener = lambda conn, cursor, statement, parameters, context, many: sent.append(  # noqa: E731
+        (statement, parameters)
+    )
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        body = {"slot": entry["slot"], "answer": answer, "seq": 2}
+        assert client.post(url, json=body, headers=headers).json["saved"] is True
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    ((statement, parameters),) = sent
+    with engine.connect() as conn:
+        cursor = conn.connection.dbapi_connection.cursor()
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, parameters)
+        plan = cursor.fetchone()[0][0]["Plan"]
+        conn.rollback()
+    scans = [n for n in _plan_nodes(plan) if n.get("Relation Name") == "user_account"]
+    assert scans, plan
+    for scan in scans:
+        read = scan["Actual Rows"] + scan.get("Rows Removed by Filter", 0)
+        assert read <= 1, f"{scan['Node Type']} {scan.get('Index Name')} read {read} rows"
