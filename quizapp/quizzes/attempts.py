@@ -196,22 +196,35 @@ def grace(config_seconds: int) -> timedelta:
 def version_essentials(
     executor: Session | Connection, version_id: int
 ) -> tuple[str, dict[str, Any]]:
-    """A question version's type and body, cached per application.
+    """A question version's type and body, cached per application (see ``versions_essentials``)."""
+    return versions_essentials(executor, [version_id])[version_id]
 
-    Versions are immutable, so every autosave after the first reads them from memory. The cache
-    lives on the application (a new app, as in each test, starts empty); after restoring a
-    backup into a database that a server is using, restart the server.
+
+def versions_essentials(
+    executor: Session | Connection, version_ids: list[int]
+) -> dict[int, tuple[str, dict[str, Any]]]:
+    """Each version's type and body: from the per-application cache, the others in one query.
+
+    Versions are immutable, so autosaves and gradings after the first read them from memory.
+    The cache lives on the application (a new app, as in each test, starts empty); after
+    restoring a backup into a database that a server is using, restart the server.
     """
     cache = _app_cache("quizapp_versions")
-    hit = cache.get(version_id)
-    if hit is None:
-        row = executor.execute(
-            select(QuestionVersion.qtype, QuestionVersion.body).where(
-                QuestionVersion.id == version_id
+    found = {}
+    for version_id in version_ids:
+        hit = cache.get(version_id)
+        if hit is not None:
+            found[version_id] = hit
+    missing = [version_id for version_id in version_ids if version_id not in found]
+    if missing:
+        rows = executor.execute(
+            select(QuestionVersion.id, QuestionVersion.qtype, QuestionVersion.body).where(
+                QuestionVersion.id.in_(missing)
             )
-        ).one()
-        hit = remember(cache, version_id, (row.qtype, row.body))
-    return hit
+        )
+        for row in rows:
+            found[row.id] = remember(cache, row.id, (row.qtype, row.body))
+    return found
 
 
 def _app_cache(name: str) -> dict:
@@ -499,15 +512,7 @@ def _stored_seqs(session: Session, attempt_id: int) -> dict[int, int]:
 
 
 def _grade(session: Session, attempt: Attempt) -> _Grading:
-    ids = [entry["version_id"] for entry in attempt.layout]
-    versions = {
-        row.id: row
-        for row in session.execute(
-            select(QuestionVersion.id, QuestionVersion.qtype, QuestionVersion.body).where(
-                QuestionVersion.id.in_(ids)
-            )
-        )
-    }
+    versions = versions_essentials(session, [entry["version_id"] for entry in attempt.layout])
     stored = {
         row.slot: row
         for row in session.execute(
@@ -519,15 +524,15 @@ def _grade(session: Session, attempt: Attempt) -> _Grading:
     rows = []
     total = maximum = 0.0
     for entry in attempt.layout:
-        version = versions[entry["version_id"]]
+        qtype, body = versions[entry["version_id"]]
         response = stored.get(entry["slot"])
-        grade = get_type(version.qtype).grade(version.body, response.answer if response else None)
+        grade = get_type(qtype).grade(body, response.answer if response else None)
         points = entry["points"]
         score = round(grade.fraction * points, 6)
         rows.append(
             {
                 "slot": entry["slot"],
-                "version_id": version.id,
+                "version_id": entry["version_id"],
                 "fraction": round(grade.fraction, 6),
                 "score": score,
                 "max_score": points,

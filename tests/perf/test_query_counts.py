@@ -317,6 +317,22 @@ def test_submission_statements_do_not_grow_with_questions(app, client, school):
     assert counts[0] == counts[1]
 
 
+def test_grading_reuses_the_versions_the_autosave_read(app, client, school):
+    """Question versions never change: once this server's autosaves have read them, grading
+    takes them from memory (a submission then reads no question_version row)."""
+    student = school["students"][0]
+    quiz = make_quiz("Submit cached", curated_questions(6))
+    attempt = sit(quiz, student, assign(quiz, school["class"]), answered=6, submit=False)
+    db.session.expire_all()
+    with counting(app) as statements:
+        submit_attempt(db.session, db.session.get(type(attempt), attempt.id))
+        db.session.commit()
+    assert not [s for s in statements if "question_version" in s], Statements(statements)
+    graded = db.session.get(type(attempt), attempt.id)
+    assert graded.state == "submitted" and graded.max_score > 0
+    assert graded.score == graded.max_score  # every answer right, graded from the cache
+
+
 def _plan_nodes(node: dict):
     yield node
     for child in node.get("Plans", []):
