@@ -20,7 +20,17 @@ from sqlalchemy.orm import Session
 
 from quizapp.caching import remember
 from quizapp.database import begin_write_phase
-from quizapp.models import Assignment, Attempt, Extension, QuestionVersion, Quiz, Response, User
+from quizapp.models import (
+    Assignment,
+    Attempt,
+    Extension,
+    Question,
+    QuestionVersion,
+    Quiz,
+    QuizItem,
+    Response,
+    User,
+)
 from quizapp.models._types import utcnow
 from quizapp.questions import get_type, is_blank_answer
 from quizapp.quizzes.rules import (
@@ -64,24 +74,37 @@ def _lock(session: Session, model, row_id: int):
     )
 
 
-def build_layout(quiz: Quiz, rules: Rules, seed: int) -> list[dict[str, Any]]:
-    """Pin each slot to its question's current version; record shuffles for the attempt."""
+def quiz_questions(session: Session, quiz_id: int) -> list[Any]:
+    """The quiz's questions in order, as (points, version_id, version_points) rows: each
+    question's current version, retired questions and questions without one left out. One
+    query, whatever the number of questions (a whole class starts at once)."""
+    return session.execute(
+        select(
+            QuizItem.points,
+            QuestionVersion.id.label("version_id"),
+            QuestionVersion.points.label("version_points"),
+        )
+        .join(Question, Question.id == QuizItem.question_id)
+        .join(QuestionVersion, QuestionVersion.id == Question.current_version_id)
+        .where(QuizItem.quiz_id == quiz_id, Question.retired.is_(False))
+        .order_by(QuizItem.position, QuizItem.id)
+    ).all()
+
+
+def build_layout(questions: list[Any], rules: Rules, seed: int) -> list[dict[str, Any]]:
+    """Pin each slot to its question's current version (``quiz_questions``); record shuffles."""
     rng = random.Random(seed)
-    items = [
-        item
-        for item in quiz.items
-        if item.question.current_version_id and not item.question.retired
-    ]
+    questions = list(questions)
     if rules.shuffle_questions:
-        rng.shuffle(items)
+        rng.shuffle(questions)
     layout = []
-    for slot, item in enumerate(items, start=1):
-        version = item.question.current_version
+    for slot, question in enumerate(questions, start=1):
+        points = question.points if question.points is not None else question.version_points
         layout.append(
             {
                 "slot": slot,
-                "version_id": version.id,
-                "points": float(item.points if item.points is not None else version.points),
+                "version_id": question.version_id,
+                "points": float(points),
                 "shuffle_seed": rng.randrange(2**31) if rules.shuffle_options else None,
             }
         )
@@ -130,7 +153,7 @@ def start_attempt(
     if not rules.is_open(now):
         raise AttemptError("not_open", "This quiz is not open for answers now.")
     seed = secrets.randbelow(2**31)
-    layout = build_layout(quiz, rules, seed)
+    layout = build_layout(quiz_questions(session, quiz_id), rules, seed)
     if not layout:
         raise AttemptError("empty_quiz", "This quiz has no questions yet.")
     begin_write_phase(session)

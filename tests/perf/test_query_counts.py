@@ -317,6 +317,24 @@ def test_submission_statements_do_not_grow_with_questions(app, client, school):
     assert counts[0] == counts[1]
 
 
+def test_starting_an_attempt_does_not_grow_with_questions(app, client, school):
+    """The synchronised start: the question order is built from one query of the quiz's
+    questions and their current versions, however many questions the quiz has."""
+    counts = []
+    for number, (size, offset) in enumerate(((4, 0), (24, 4))):
+        quiz = make_quiz(f"Start {size}", curated_questions(size, offset=offset))
+        assignment = assign(quiz, school["class"])
+        student = school["students"][number]
+        db.session.commit()
+        db.session.expire_all()
+        with counting(app) as statements:
+            attempt = start_attempt(db.session, quiz, student, assignment)
+            db.session.commit()
+        assert len(attempt.layout) == size
+        counts.append(Statements(statements))
+    assert counts[0] == counts[1]
+
+
 def test_grading_reuses_the_versions_the_autosave_read(app, client, school):
     """Question versions never change: once this server's autosaves have read them, grading
     takes them from memory (a submission then reads no question_version row)."""
