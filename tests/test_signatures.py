@@ -142,3 +142,32 @@ def test_a_cached_session_never_shares_a_list_between_requests():
     assert replay.post("/append").json == {"items": ["first", "appended"]}
     replay.set_cookie("session", cookie)
     assert replay.post("/append").json == {"items": ["first", "appended"]}
+
+
+@SQLITE_ONLY
+def test_over_https_a_remembered_token_still_needs_a_same_site_referrer(app, students):
+    """Flask-WTF's strict HTTPS rule (the Referer must be this site) is applied to every
+    request, remembered token or not."""
+    client = app.test_client()
+    https = {"base_url": "https://school.example"}
+    own_page = {"Referer": "https://school.example/account/password"}
+    token = csrf_token_over(client, "/sign-in", https)
+    form = {"login": students[0], "password": STUDENT_PASSWORD, "csrf_token": token}
+    assert client.post("/sign-in", data=form, headers=own_page, **https).status_code == 302
+    token = csrf_token_over(client, "/account/password", https)
+
+    def save_from(headers):
+        return client.post(SAVE, json=BODY, headers={"X-CSRFToken": token, **headers}, **https)
+
+    assert save_from(own_page).status_code == 404
+    assert save_from(own_page).status_code == 404  # remembered
+    assert csrf_refused(save_from({}))  # no Referer
+    assert csrf_refused(save_from({"Referer": "https://elsewhere.example/"}))
+    assert save_from(own_page).status_code == 404
+
+
+def csrf_token_over(client, path: str, https: dict) -> str:
+    import re
+
+    html = client.get(path, **https).get_data(as_text=True)
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
