@@ -36,18 +36,29 @@ class RememberingSessionInterface(SecureCookieSessionInterface):
     def __init__(self) -> None:
         self._verified: dict[tuple, tuple[int, dict]] = {}
 
+    def _key(self, app: Flask, cookie: str) -> tuple:
+        return (cookie, app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+
+    def remembered(self, app: Flask, cookie: str) -> dict | None:
+        """The data of a session cookie verified before and not expired (to read, not to
+        change); None if this process has not verified it, or it has expired since."""
+        known = self._verified.get(self._key(app, cookie))
+        if known is None:
+            return None
+        signed_at, data = known
+        max_age = app.permanent_session_lifetime.total_seconds()
+        return data if 0 <= time.time() - signed_at <= max_age else None
+
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         cookie = request.cookies.get(self.get_cookie_name(app))
         if not cookie or not app.secret_key:
             return super().open_session(app, request)
         max_age = int(app.permanent_session_lifetime.total_seconds())
-        key = (cookie, app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
-        known = self._verified.get(key)
-        if known is not None:
-            signed_at, data = known
-            if 0 <= time.time() - signed_at <= max_age:
-                return self.session_class(data)
-            return self.session_class()  # expired, as itsdangerous would say
+        key = self._key(app, cookie)
+        if key in self._verified:
+            data = self.remembered(app, cookie)
+            # None: expired, as itsdangerous would say (an empty session).
+            return self.session_class(data) if data is not None else self.session_class()
         serializer = self.get_signing_serializer(app)
         try:
             data, signed_at = serializer.loads(cookie, max_age=max_age, return_timestamp=True)
@@ -77,6 +88,23 @@ class RememberingCSRFProtect(CSRFProtect):
                 return token
         return None
 
+    @staticmethod
+    def _key(token: str | None, session_token: str | None) -> tuple:
+        return (
+            token,
+            session_token,
+            current_app.config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key,
+        )
+
+    def remembered(self, token: str | None, session_token: str | None) -> bool:
+        """Whether this token was verified before against this session token (and may be
+        taken as good without verifying it again: no time limit is set)."""
+        return (
+            current_app.config["WTF_CSRF_TIME_LIMIT"] is None
+            and bool(token and session_token)
+            and self._key(token, session_token) in self._verified
+        )
+
     def protect(self, apply_exemptions: bool = False) -> None:
         config = current_app.config
         if config["WTF_CSRF_TIME_LIMIT"] is not None:
@@ -85,12 +113,7 @@ class RememberingCSRFProtect(CSRFProtect):
             return None
         if request.method not in config["WTF_CSRF_METHODS"]:
             return None
-        field_name = config["WTF_CSRF_FIELD_NAME"]
-        key = (
-            self._get_csrf_token(),
-            session.get(field_name),
-            config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key,
-        )
+        key = self._key(self._get_csrf_token(), session.get(config["WTF_CSRF_FIELD_NAME"]))
         if not (key[0] and key[1]) or key not in self._verified:
             super().protect()  # raises on a bad token; else it was good
             if key[0] and key[1]:

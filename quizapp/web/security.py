@@ -116,29 +116,29 @@ def request_json():
     return request.get_json(silent=True)
 
 
-class _UnstorableInput(Exception):
+class UnstorableInput(Exception):
     """A JSON value no database column can keep."""
 
 
 def _refuse_number(name: str):
-    raise _UnstorableInput(f"{name} is not a number that can be saved.")
+    raise UnstorableInput(f"{name} is not a number that can be saved.")
 
 
 def _finite_float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        raise _UnstorableInput("That number is too large to be saved.")
+        raise UnstorableInput("That number is too large to be saved.")
     return value
 
 
 def _check_json_strings(value) -> None:
     if isinstance(value, str):
         if "\x00" in value:
-            raise _UnstorableInput("The request contains a NUL character, which is not allowed.")
+            raise UnstorableInput("The request contains a NUL character, which is not allowed.")
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:  # a lone surrogate such as "\ud800"
-            raise _UnstorableInput("The request contains text that is not valid Unicode.") from None
+            raise UnstorableInput("The request contains text that is not valid Unicode.") from None
     elif isinstance(value, list):
         for item in value:
             _check_json_strings(item)
@@ -158,15 +158,14 @@ def init_app(app: Flask) -> None:
         if session_sign_in() is None:
             return None
         now = int(time.time())
-        last_seen = session.get("last_seen", now)
-        if now - last_seen > current_app.config["IDLE_TIMEOUT"].total_seconds():
+        state = idle_state(session.get("last_seen"), now, current_app.config)
+        if state == "expired":
             logout_user()
             session.clear()
             if request.path.startswith("/api/"):
                 abort(401)
             return redirect(url_for("auth.login", next=request.full_path, expired=1))
-        # Write at most once a minute so that every autosave does not re-issue the cookie.
-        if now - last_seen >= 60 or "last_seen" not in session:
+        if state == "refresh":
             session["last_seen"] = now
         return None
 
@@ -183,16 +182,11 @@ def init_app(app: Flask) -> None:
             abort(400, description="The request contains a NUL character, which is not allowed.")
         if request.is_json and request.get_data(cache=True):
             try:
-                value = json.loads(
-                    request.get_data(cache=True),
-                    parse_constant=_refuse_number,
-                    parse_float=_finite_float,
-                )
-                _check_json_strings(value)
+                value = storable_json(request.get_data(cache=True))
+            except UnstorableInput as exc:
+                abort(400, description=str(exc))
             except ValueError:
                 return None  # not JSON at all: the view answers that itself
-            except _UnstorableInput as exc:
-                abort(400, description=str(exc))
             request.environ[_CHECKED_JSON] = value
         return None
 
@@ -200,14 +194,41 @@ def init_app(app: Flask) -> None:
     def security_headers(response):
         headers = response.headers
         present = {name.lower() for name, _ in headers.items()}
-        for name, value in SECURITY_HEADERS:
-            if name.lower() not in present:  # a view may set its own (a PDF's, say)
-                headers.add(name, value)
-        if (
-            current_app.config.get("SESSION_COOKIE_SECURE")
-            and "strict-transport-security" not in present
+        for name, value in headers_to_add(
+            present, current_app.config, session_sign_in() is not None
         ):
-            headers.add("Strict-Transport-Security", "max-age=31536000")
-        if "cache-control" not in present and session_sign_in() is not None:
-            headers.add("Cache-Control", "no-store")
+            headers.add(name, value)
         return response
+
+
+def headers_to_add(present: set[str], config, signed_in: bool) -> list[tuple[str, str]]:
+    """The security headers a response lacks (``present``: its header names, lower case); a
+    view may set its own (a PDF's Cache-Control, say). Signed-in pages are never cached."""
+    extra = []
+    if config.get("SESSION_COOKIE_SECURE"):
+        extra.append(("Strict-Transport-Security", "max-age=31536000"))
+    if signed_in:
+        extra.append(("Cache-Control", "no-store"))
+    return [(n, v) for n, v in (*SECURITY_HEADERS, *extra) if n.lower() not in present]
+
+
+IDLE_REFRESH_SECONDS = 60
+
+
+def idle_state(last_seen: int | None, now: int, config) -> str:
+    """A signed-in session's idle state: "expired" past ``IDLE_TIMEOUT``; "refresh" when its
+    ``last_seen`` should be rewritten (at most once a minute, so that every autosave does not
+    re-issue the cookie); "fresh" otherwise."""
+    if last_seen is None:
+        return "refresh"
+    if now - last_seen > config["IDLE_TIMEOUT"].total_seconds():
+        return "expired"
+    return "refresh" if now - last_seen >= IDLE_REFRESH_SECONDS else "fresh"
+
+
+def storable_json(body: bytes):
+    """A JSON body parsed, refusing what no database column can keep: NUL characters, lone
+    surrogates, NaN and infinite numbers (``UnstorableInput``). ValueError: not JSON."""
+    value = json.loads(body, parse_constant=_refuse_number, parse_float=_finite_float)
+    _check_json_strings(value)
+    return value

@@ -87,7 +87,7 @@ def save_answer(public_id: str):
     """
     payload = request_json()
     with autocommit_connection() as connection:
-        result = _quick_save(connection, public_id, payload)
+        result = quick_save_payload(connection, public_id, session_sign_in(), payload)
         if result is None:
             try:
                 result = _save_the_long_way(connection, public_id, payload)
@@ -96,8 +96,10 @@ def save_answer(public_id: str):
     return _saved(result)
 
 
-def _quick_save(connection, public_id: str, payload) -> attempt_service.SaveResult | None:
-    sign_in = session_sign_in()
+def quick_save_payload(
+    connection, public_id: str, sign_in: tuple[int, int] | None, payload
+) -> attempt_service.SaveResult | None:
+    """``attempts.quick_save`` for a request's JSON payload; None: take the long way."""
     if sign_in is None or not isinstance(payload, dict) or "fields" in payload:
         return None
     return attempt_service.quick_save(
@@ -144,16 +146,19 @@ def _save_the_long_way(connection, public_id: str, payload) -> attempt_service.S
     return result
 
 
+def saved_body(result: attempt_service.SaveResult) -> dict:
+    """The answer to a save (also sent by ``fast_autosave``)."""
+    return {
+        "saved": result.applied,
+        "slot": result.slot,
+        "seq": result.seq,
+        "saved_at": result.saved_at.isoformat(),
+        "stale": not result.applied,
+    }
+
+
 def _saved(result: attempt_service.SaveResult):
-    return jsonify(
-        {
-            "saved": result.applied,
-            "slot": result.slot,
-            "seq": result.seq,
-            "saved_at": result.saved_at.isoformat(),
-            "stale": not result.applied,
-        }
-    )
+    return jsonify(saved_body(result))
 
 
 @student_required

@@ -1,0 +1,145 @@
+"""The autosave that every student's page sends every few seconds, answered without building a
+Flask request when nothing about it is new.
+
+A save qualifies only when this server process has already seen, on the ordinary path, the
+session cookie (verified, not expired, not due for its once-a-minute idle refresh), the CSRF
+token with that session, and the attempt; the body must be a JSON object that the input guard
+accepts. Then the same rules are applied, by the same functions, as on the ordinary path:
+``signatures`` (cookie, CSRF token, HTTPS Referer rule), ``security.idle_state`` (idle
+timeout), ``security.storable_json`` (what the database can store), ``quick_save_payload``
+(one statement that checks the sign-in, the student, the attempt, its deadline and the checked
+mark as it writes), ``security.headers_to_add``. Anything else — not seen before, a refusal,
+an error, a save that the one statement does not store — goes to Flask untouched (the body is
+handed on), which answers it as always. Measured in bench/load.py; docs/operations.md.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+from flask import Flask
+from flask_wtf.csrf import same_origin
+from werkzeug.http import parse_cookie
+
+from quizapp.database import autocommit_connection
+from quizapp.web.api.routes import quick_save_payload, saved_body
+from quizapp.web.security import (
+    UnstorableInput,
+    headers_to_add,
+    idle_state,
+    parse_sign_in,
+    storable_json,
+)
+
+SAVE_PATH = re.compile(r"/api/attempts/([A-Za-z0-9_-]{1,64})/answers")
+MAX_BODY = 64 * 1024  # a typed answer is far smaller; a larger body takes the ordinary path
+
+
+class FastAutosave:
+    """WSGI middleware in front of the Flask app (``app.wsgi_app``)."""
+
+    def __init__(self, app: Flask, wsgi_app):
+        self.app = app
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict, start_response):
+        if environ.get("REQUEST_METHOD") == "POST":
+            match = SAVE_PATH.fullmatch(environ.get("PATH_INFO", ""))
+            if match is not None:
+                answer = self._try(environ, match.group(1))
+                if answer is not None:
+                    status, headers, body = answer
+                    start_response(status, headers)
+                    return [body]
+        return self.wsgi_app(environ, start_response)
+
+    def _try(self, environ: dict, public_id: str) -> tuple[str, list, bytes] | None:
+        body = _read_body(environ)
+        if body is None or environ.get("QUERY_STRING"):
+            return None
+        app = self.app
+        config = app.config
+        with app.app_context():
+            session = _remembered_session(app, environ)
+            if session is None:
+                return None
+            sign_in = parse_sign_in(session.get("_user_id"))
+            if sign_in is None or idle_state(session.get("last_seen"), _now(), config) != "fresh":
+                return None
+            if not _csrf_remembered(app, environ, session):
+                return None
+            try:
+                payload = storable_json(body)
+            except (UnstorableInput, ValueError):
+                return None
+            try:
+                with autocommit_connection() as connection:
+                    result = quick_save_payload(connection, public_id, sign_in, payload)
+            except Exception:
+                app.logger.debug("fast autosave fell back to the ordinary path", exc_info=True)
+                return None
+            if result is None:
+                return None
+            text = app.json.dumps(saved_body(result), separators=(",", ":")) + "\n"
+        data = text.encode()
+        headers = [
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(data))),
+            ("Vary", "Cookie"),
+        ]
+        headers += headers_to_add({"content-type", "content-length", "vary"}, config, True)
+        return "200 OK", headers, data
+
+
+def _now() -> int:
+    import time
+
+    return int(time.time())
+
+
+def _read_body(environ: dict) -> bytes | None:
+    """The JSON body, read once and handed on to Flask if this path declines."""
+    content_type = environ.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower()
+    if content_type != "application/json":
+        return None
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or "")
+    except ValueError:
+        return None
+    if not 0 < length <= MAX_BODY:
+        return None
+    body = environ["wsgi.input"].read(length)
+    environ["wsgi.input"] = io.BytesIO(body)
+    return body if len(body) == length else None
+
+
+def _remembered_session(app: Flask, environ: dict) -> dict[str, Any] | None:
+    cookie = parse_cookie(environ).get(app.config["SESSION_COOKIE_NAME"])
+    if not cookie or not app.secret_key:
+        return None
+    remembered = getattr(app.session_interface, "remembered", None)
+    return remembered(app, cookie) if remembered else None
+
+
+def _csrf_remembered(app: Flask, environ: dict, session: dict) -> bool:
+    config = app.config
+    csrf = app.extensions.get("csrf")
+    if csrf is None or not config.get("WTF_CSRF_ENABLED", True):
+        return False
+    token = next(
+        (
+            environ.get("HTTP_" + name.upper().replace("-", "_"))
+            for name in config["WTF_CSRF_HEADERS"]
+            if environ.get("HTTP_" + name.upper().replace("-", "_"))
+        ),
+        None,
+    )
+    if not csrf.remembered(token, session.get(config["WTF_CSRF_FIELD_NAME"])):
+        return False
+    if environ.get("wsgi.url_scheme") == "https" and config["WTF_CSRF_SSL_STRICT"]:
+        referrer = environ.get("HTTP_REFERER")
+        host = environ.get("HTTP_HOST", "")
+        return bool(referrer) and same_origin(referrer, f"https://{host}/")
+    return True
