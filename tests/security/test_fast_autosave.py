@@ -106,3 +106,14 @@ def test_a_wrong_or_missing_csrf_token_is_refused(app, saving):
         refused = saving["save"]("Baku", 9, headers=headers)
         assert refused.status_code == 400 and refused.is_json
     assert stored(app, saving["public_id"]) == before
+
+
+def test_an_error_on_the_fast_path_leaves_the_answer_to_flask(app, saving, monkeypatch):
+    from quizapp.web.api import fast_autosave
+
+    def broken(body):
+        raise RuntimeError("a bug on the fast path")
+
+    monkeypatch.setattr(fast_autosave, "storable_json", broken)
+    reply = saving["save"]("Baku", 10)
+    assert reply.status_code == 200 and reply.json["saved"] is True and saving["flask"] == [1]

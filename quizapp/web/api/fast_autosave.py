@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from typing import Any
 
 from flask import Flask
@@ -48,7 +49,11 @@ class FastAutosave:
         if environ.get("REQUEST_METHOD") == "POST":
             match = SAVE_PATH.fullmatch(environ.get("PATH_INFO", ""))
             if match is not None:
-                answer = self._try(environ, match.group(1))
+                try:
+                    answer = self._try(environ, match.group(1))
+                except Exception:  # never an error page from here: the ordinary path decides
+                    self.app.logger.exception("fast autosave failed; the ordinary path answers")
+                    answer = None
                 if answer is not None:
                     status, headers, body = answer
                     start_response(status, headers)
@@ -66,7 +71,10 @@ class FastAutosave:
             if session is None:
                 return None
             sign_in = parse_sign_in(session.get("_user_id"))
-            if sign_in is None or idle_state(session.get("last_seen"), _now(), config) != "fresh":
+            if (
+                sign_in is None
+                or idle_state(session.get("last_seen"), int(time.time()), config) != "fresh"
+            ):
                 return None
             if not _csrf_remembered(app, environ, session):
                 return None
@@ -77,7 +85,7 @@ class FastAutosave:
             try:
                 with autocommit_connection() as connection:
                     result = quick_save_payload(connection, public_id, sign_in, payload)
-            except Exception:
+            except Exception:  # database busy or away: the ordinary path answers (JSON 503)
                 app.logger.debug("fast autosave fell back to the ordinary path", exc_info=True)
                 return None
             if result is None:
@@ -91,12 +99,6 @@ class FastAutosave:
         ]
         headers += headers_to_add({"content-type", "content-length", "vary"}, config, True)
         return "200 OK", headers, data
-
-
-def _now() -> int:
-    import time
-
-    return int(time.time())
 
 
 def _read_body(environ: dict) -> bytes | None:
