@@ -459,13 +459,7 @@ def quick_save(
     if is_blank_answer(answer):
         return None
     now = utcnow()
-    row = {
-        "attempt_id": attempt_id,
-        "slot": slot,
-        "version_id": version_id,
-        "answer": answer,
-        "client_seq": seq,
-        "saved_at": now,
+    row = _response_row(attempt_id, slot, version_id, answer, seq, now) | {
         "public_id": public_id,
         "user_id": sign_in[0],
         "generation": sign_in[1],
@@ -475,6 +469,20 @@ def quick_save(
     if connection.execute(stmt, row).rowcount != 1:
         return None
     return SaveResult(slot, True, seq, now)
+
+
+def _response_row(
+    attempt_id: int, slot: int, version_id: int, answer: Any, seq: int, now: datetime
+) -> dict[str, Any]:
+    """The values of ``_upsert_statement`` for one saved answer."""
+    return {
+        "attempt_id": attempt_id,
+        "slot": slot,
+        "version_id": version_id,
+        "answer": answer,
+        "client_seq": seq,
+        "saved_at": now,
+    }
 
 
 def _upsert_response(
@@ -498,14 +506,7 @@ def _upsert_response(
             return SaveResult(slot, True, seq or 0, now)  # nothing to keep: no answer, none before
     if seq is None:
         seq = (current or 0) + 1
-    row = {
-        "attempt_id": attempt_id,
-        "slot": slot,
-        "version_id": version_id,
-        "answer": answer,
-        "client_seq": seq,
-        "saved_at": now,
-    }
+    row = _response_row(attempt_id, slot, version_id, answer, seq, now)
     applied = connection.execute(_upsert_statement(connection.dialect.name), row).rowcount == 1
     if not applied:
         # Stale (a newer answer is stored), or the attempt closed since it was read.
