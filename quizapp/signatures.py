@@ -82,11 +82,7 @@ class RememberingCSRFProtect(CSRFProtect):
     def _get_csrf_token(self):
         if request.mimetype in FORM_MIMETYPES:
             return super()._get_csrf_token()
-        for header_name in current_app.config["WTF_CSRF_HEADERS"]:
-            token = request.headers.get(header_name)
-            if token:
-                return token
-        return None
+        return csrf_header_token(current_app.config, request.headers.get)
 
     @staticmethod
     def _key(token: str | None, session_token: str | None) -> tuple:
@@ -119,10 +115,25 @@ class RememberingCSRFProtect(CSRFProtect):
             if key[0] and key[1]:
                 remember(self._verified, key, True, _LIMIT)
             return None
-        if request.is_secure and config["WTF_CSRF_SSL_STRICT"]:
-            if not request.referrer:
-                self._error_response("The referrer header is missing.")
-            if not same_origin(request.referrer, f"https://{request.host}/"):
-                self._error_response("The referrer does not match the host.")
+        problem = referrer_problem(config, request.is_secure, request.referrer, request.host)
+        if problem:
+            self._error_response(problem)
         g.csrf_valid = True
         return None
+
+
+def csrf_header_token(config, header) -> str | None:
+    """The CSRF token sent in a header (``header(name)`` reads one), as Flask-WTF looks for it."""
+    return next(filter(None, (header(name) for name in config["WTF_CSRF_HEADERS"])), None)
+
+
+def referrer_problem(config, is_secure: bool, referrer: str | None, host: str) -> str | None:
+    """Flask-WTF's strict HTTPS rule: over HTTPS the Referer must be this site. The reason a
+    request breaks it, or None."""
+    if not (is_secure and config["WTF_CSRF_SSL_STRICT"]):
+        return None
+    if not referrer:
+        return "The referrer header is missing."
+    if not same_origin(referrer, f"https://{host}/"):
+        return "The referrer does not match the host."
+    return None

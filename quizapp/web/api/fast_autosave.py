@@ -21,10 +21,11 @@ import time
 from typing import Any
 
 from flask import Flask
-from flask_wtf.csrf import same_origin
+from werkzeug.datastructures import EnvironHeaders
 from werkzeug.http import parse_cookie
 
 from quizapp.database import autocommit_connection
+from quizapp.signatures import csrf_header_token, referrer_problem
 from quizapp.web.api.routes import quick_save_payload, saved_body
 from quizapp.web.security import (
     UnstorableInput,
@@ -130,18 +131,9 @@ def _csrf_remembered(app: Flask, environ: dict, session: dict) -> bool:
     csrf = app.extensions.get("csrf")
     if csrf is None or not config.get("WTF_CSRF_ENABLED", True):
         return False
-    token = next(
-        (
-            environ.get("HTTP_" + name.upper().replace("-", "_"))
-            for name in config["WTF_CSRF_HEADERS"]
-            if environ.get("HTTP_" + name.upper().replace("-", "_"))
-        ),
-        None,
-    )
+    headers = EnvironHeaders(environ)
+    token = csrf_header_token(config, headers.get)
     if not csrf.remembered(token, session.get(config["WTF_CSRF_FIELD_NAME"])):
         return False
-    if environ.get("wsgi.url_scheme") == "https" and config["WTF_CSRF_SSL_STRICT"]:
-        referrer = environ.get("HTTP_REFERER")
-        host = environ.get("HTTP_HOST", "")
-        return bool(referrer) and same_origin(referrer, f"https://{host}/")
-    return True
+    secure = environ.get("wsgi.url_scheme") == "https"
+    return referrer_problem(config, secure, headers.get("Referer"), headers.get("Host", "")) is None
