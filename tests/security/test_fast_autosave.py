@@ -8,9 +8,8 @@ import time
 
 import pytest
 
-from tests.helpers import csrf_token
 from tests.security.conftest import login_as
-from tests.security.test_integrity import _short_answer_slot, start, stored
+from tests.security.test_integrity import short_answer_page, stored
 
 
 @pytest.fixture
@@ -18,9 +17,7 @@ def saving(app, client, world):
     """A student in an attempt whose first save went through Flask (so all is now known), and
     a counter of the requests Flask itself handles from here on."""
     login_as(client, world.student)
-    public_id = start(client, world)
-    slot = _short_answer_slot(app, public_id)
-    token = csrf_token(client, f"/learn/attempts/{public_id}?page={(slot - 1) // 5 + 1}")
+    public_id, slot, _page, token = short_answer_page(app, client, world)
     url = f"/api/attempts/{public_id}/answers"
     first = client.post(
         url, json={"slot": slot, "answer": "Ganja", "seq": 1}, headers={"X-CSRFToken": token}

@@ -217,6 +217,15 @@ def _short_answer_slot(app, public_id):
     )
 
 
+def short_answer_page(app, client, world) -> tuple[str, int, int, str]:
+    """Start the assignment as the signed-in student: the attempt's public id, its short-answer
+    slot, the page showing it and that page's CSRF token."""
+    public_id = start(client, world)
+    slot = _short_answer_slot(app, public_id)
+    page = (slot - 1) // 5 + 1
+    return public_id, slot, page, csrf_token(client, f"/learn/attempts/{public_id}?page={page}")
+
+
 def test_answers_within_grace_are_kept_and_after_it_refused_api(app, client, world):
     set_assignment(app, world, time_limit_minutes=10)
     login_as(client, world.student)
@@ -242,10 +251,7 @@ def test_answers_within_grace_are_kept_and_after_it_refused_api(app, client, wor
 def test_page_form_after_deadline_and_grace_is_refused(app, client, world):
     set_assignment(app, world, time_limit_minutes=10)
     login_as(client, world.student)
-    public_id = start(client, world)
-    slot = _short_answer_slot(app, public_id)
-    page = (slot - 1) // 5 + 1
-    token = csrf_token(client, f"/learn/attempts/{public_id}?page={page}")
+    public_id, slot, page, token = short_answer_page(app, client, world)
     _expire(app, public_id, app.config["ATTEMPT_GRACE_SECONDS"] + 2)
     response = client.post(
         f"/learn/attempts/{public_id}?page={page}",
@@ -317,10 +323,7 @@ def test_replayed_and_out_of_order_saves_never_overwrite(app, client, world):
 def test_checked_answer_in_instant_feedback_mode_is_final(app, client, world):
     set_assignment(app, world, review_correctness="during", review_feedback="during")
     login_as(client, world.student)
-    public_id = start(client, world)
-    slot = _short_answer_slot(app, public_id)
-    page = (slot - 1) // 5 + 1
-    token = csrf_token(client, f"/learn/attempts/{public_id}?page={page}")
+    public_id, slot, page, token = short_answer_page(app, client, world)
     client.post(
         f"/learn/attempts/{public_id}?page={page}",
         data={"csrf_token": token, f"a{slot}": "Ganja", f"seq{slot}": "1", "go": f"check-{slot}"},
@@ -349,10 +352,7 @@ def test_a_remembered_attempt_refuses_what_a_new_one_refuses(app, client, world)
 
     set_assignment(app, world, review_correctness="during", review_feedback="during")
     login_as(client, world.student)
-    public_id = start(client, world)
-    slot = _short_answer_slot(app, public_id)
-    page = (slot - 1) // 5 + 1
-    token = csrf_token(client, f"/learn/attempts/{public_id}?page={page}")
+    public_id, slot, page, token = short_answer_page(app, client, world)
     url = f"/api/attempts/{public_id}/answers"
     headers = {"X-CSRFToken": token}
     first = client.post(url, json={"slot": slot, "answer": "Ganja", "seq": 1}, headers=headers)
@@ -391,11 +391,8 @@ def test_a_remembered_attempt_refuses_what_a_new_one_refuses(app, client, world)
 
 def test_student_cannot_set_scores_through_any_request(app, client, world):
     login_as(client, world.student)
-    public_id = start(client, world)
+    public_id, slot, page, token = short_answer_page(app, client, world)
     _attempt, versions = attempt_and_versions(app, public_id)
-    slot = _short_answer_slot(app, public_id)
-    page = (slot - 1) // 5 + 1
-    token = csrf_token(client, f"/learn/attempts/{public_id}?page={page}")
     headers = {"X-CSRFToken": token}
     before = stored(app, public_id)
     # Forged fields on every student endpoint that writes.
