@@ -1,9 +1,10 @@
 """The attempt lifecycle: start, save an answer, submit, and finalise expired attempts.
 
 Services take the session and return results; the caller commits. Every write to an attempt
-first locks the attempt's row (PostgreSQL ``FOR UPDATE``; SQLite write transactions start
-with ``BEGIN IMMEDIATE``, see ``quizapp.database``), so a double click, two tabs or a replayed
-request grade an attempt once and never lose a newer answer.
+first locks the attempt's row (PostgreSQL ``FOR UPDATE``, or the conditional ``UPDATE`` that
+closes it; SQLite write transactions start with ``BEGIN IMMEDIATE``, see ``quizapp.database``),
+so a double click, two tabs or a replayed request grade an attempt once and never lose a newer
+answer.
 """
 
 from __future__ import annotations
@@ -527,14 +528,6 @@ class _Grading:
     max_score: float
 
 
-def _stored_seqs(session: Session, attempt_id: int) -> dict[int, int]:
-    return dict(
-        session.execute(
-            select(Response.slot, Response.client_seq).where(Response.attempt_id == attempt_id)
-        ).all()
-    )
-
-
 def _grade(session: Session, attempt: Attempt) -> _Grading:
     versions = versions_essentials(session, [entry["version_id"] for entry in attempt.layout])
     stored = {
@@ -575,23 +568,43 @@ def submit_attempt(
     """Grade and close an attempt. Submitting again returns the graded attempt unchanged.
 
     Grading happens before the write lock is taken (SQLite has one lock for the whole database,
-    and a class submits at once): the responses are read and graded, then the attempt is locked,
-    the responses are checked to be the ones graded (an autosave may have landed meanwhile: then
-    they are graded again, under the lock) and the grades are written in a few statements.
+    and a class submits at once, so the lock is held for two statements, not for the grading):
+
+    1. the attempt is closed with its score, if it is still in progress (a second submission,
+       a double click or the timer's, stops here: nothing is written). From this statement on
+       the answers cannot change: an autosave checks the attempt's state in its own statement
+       (SQLite: under the same lock; PostgreSQL: ``FOR SHARE`` waits for this row lock).
+    2. every slot's grade is written in one upsert that keeps to the answers graded (the stored
+       sequence number must be the graded one; a slot graded blank gets its row).
+
+    If an autosave landed between the grading and step 1, the upsert misses its slot: the
+    attempt is then graded again from the answers now frozen and both are written again.
     """
     now = now or utcnow()
-    attempt_id = attempt.id
-    grading = _grade(session, attempt) if attempt.state == "in_progress" else None
+    if attempt.state != "in_progress":
+        return attempt
+    attempt_id = attempt.id  # read now: ending a deferred transaction expires the attempt
+    grading = _grade(session, attempt)
     begin_write_phase(session)
-    locked = _lock(session, Attempt, attempt_id)
-    if locked.state == "submitted":
-        return locked
-    if grading is None or _stored_seqs(session, attempt_id) != grading.seen:
-        grading = _grade(session, locked)
-    _write_grades(session, attempt_id, grading, now)
-    session.execute(
-        update(Attempt)
-        .where(Attempt.id == attempt_id)
+    closed = _close(session, attempt_id, grading, now, by)
+    if closed and _write_grades(session, attempt_id, grading, now) != len(grading.rows):
+        grading = _grade(session, attempt)
+        _write_grades(session, attempt_id, grading, now)
+        session.execute(
+            update(Attempt.__table__)
+            .where(Attempt.__table__.c.id == attempt_id)
+            .values(score=grading.score, max_score=grading.max_score)
+        )
+    session.expire_all()
+    return attempt
+
+
+def _close(session: Session, attempt_id: int, grading: _Grading, now: datetime, by: str) -> bool:
+    """Close the attempt with its score if it is still in progress; whether it was."""
+    table = Attempt.__table__
+    result = session.execute(
+        update(table)
+        .where(table.c.id == attempt_id, table.c.state == "in_progress")
         .values(
             score=grading.score,
             max_score=grading.max_score,
@@ -600,41 +613,62 @@ def submit_attempt(
             submitted_by=by,
         )
     )
-    session.expire_all()
-    return locked
+    return result.rowcount == 1
 
 
-def _write_grades(session: Session, attempt_id: int, grading: _Grading, now: datetime) -> None:
-    """Grades onto the stored responses; a row (no answer) for every slot that had none."""
+_GRADE_COLUMNS = ("fraction", "score", "max_score", "detail")
+_GRADE_UPSERTS: dict[int, Any] = {}
+
+
+def _grades_statement(count: int):
+    """``count`` slots' grades in one statement (built once per size; the same SQL on SQLite
+    and PostgreSQL):
+
+        INSERT INTO response (…) VALUES (…), (…), …
+        ON CONFLICT (attempt_id, slot) DO UPDATE SET fraction, score, max_score, detail
+        WHERE the stored sequence number is the one graded
+
+    A slot graded blank is inserted with sequence number 0 (no save stores 0, so a row that
+    an autosave created meanwhile is left alone). rowcount: the rows written. One statement,
+    not one per slot: on SQLite the write lock is held while Python waits for its turn between
+    statements. Written as SQL text because SQLAlchemy does not cache a many-row VALUES
+    clause (it would compile the statement anew on every submission)."""
+    cached = _GRADE_UPSERTS.get(count)
+    if cached is not None:
+        return cached
     table = Response.__table__
-    graded = [row for row in grading.rows if row["slot"] in grading.seen]
-    blank = [row for row in grading.rows if row["slot"] not in grading.seen]
-    if graded:
-        session.execute(
-            update(table)
-            .where(table.c.attempt_id == attempt_id, table.c.slot == bindparam("b_slot"))
-            .values(
-                fraction=bindparam("fraction"),
-                score=bindparam("score"),
-                max_score=bindparam("max_score"),
-                detail=bindparam("detail"),
-            ),
-            [{**row, "b_slot": row["slot"]} for row in graded],
+    columns = (*_UPSERT_COLUMNS, *_GRADE_COLUMNS)
+    rows = ", ".join(
+        "(" + ", ".join(f":{name}_{n}" for name in columns) + ")" for n in range(count)
+    )
+    updates = ", ".join(f"{name} = excluded.{name}" for name in _GRADE_COLUMNS)
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES {rows} "
+        f"ON CONFLICT (attempt_id, slot) DO UPDATE SET {updates} "
+        f"WHERE {table.name}.client_seq = excluded.client_seq"
+    )
+    binds = [
+        bindparam(f"{name}_{n}", type_=table.c[name].type) for n in range(count) for name in columns
+    ]
+    cached = text(sql).bindparams(*binds).execution_options(preserve_rowcount=True)
+    _GRADE_UPSERTS[count] = cached
+    return cached
+
+
+def _write_grades(session: Session, attempt_id: int, grading: _Grading, now: datetime) -> int:
+    """Every slot's grade onto its stored response (a row for a slot left blank), if the stored
+    answer is the one graded; returns the number of rows written."""
+    if not grading.rows:
+        return 0
+    params: dict[str, Any] = {}
+    for n, row in enumerate(grading.rows):
+        slot = row["slot"]
+        values = _response_row(
+            attempt_id, slot, row["version_id"], None, grading.seen.get(slot, 0), now
         )
-    if blank:
-        session.execute(
-            table.insert(),
-            [
-                {
-                    **row,
-                    "attempt_id": attempt_id,
-                    "answer": None,
-                    "client_seq": 0,
-                    "saved_at": now,
-                }
-                for row in blank
-            ],
-        )
+        values.update((name, row[name]) for name in _GRADE_COLUMNS)
+        params.update((f"{name}_{n}", value) for name, value in values.items())
+    return session.execute(_grades_statement(len(grading.rows)), params).rowcount
 
 
 def past_grace(

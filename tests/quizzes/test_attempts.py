@@ -257,3 +257,59 @@ def test_a_save_during_submission_waits_and_is_refused(setting, app):
             select(Response).where(Response.attempt_id == attempt_id, Response.slot == slot)
         )
         assert stored.client_seq == 0 and stored.answer is None and stored.score == 0
+
+
+def test_an_answer_saved_between_grading_and_closing_is_graded(setting, app, monkeypatch):
+    """A submission grades before it takes the write lock; an autosave that lands in between
+    is not lost from the grade: the attempt is graded again once it is closed."""
+    import threading
+
+    from sqlalchemy.orm import Session
+
+    from quizapp.quizzes import attempts
+
+    attempt = start_attempt(db.session, setting["quiz"], setting["student"], setting["assignment"])
+    db.session.commit()
+    attempt_id, public_id = attempt.id, attempt.public_id
+    slot, answer = next(perfect_answers(attempt))
+    points = next(e["points"] for e in attempt.layout if e["slot"] == slot)
+    db.session.close()
+    engine = db.engine
+    graded_first = attempts.begin_write_phase
+    saved: list = []
+
+    def save_in_another_request():
+        with app.app_context(), Session(engine) as other:
+            result = save_answer(
+                other, other.get(Attempt, attempt_id), slot, answer, seq=1, grace_seconds=5
+            )
+            other.commit()
+            saved.append(result.applied)
+
+    def grading_done_then_a_save_lands(session):
+        graded_first(session)
+        saver = threading.Thread(target=save_in_another_request)
+        saver.start()
+        saver.join(timeout=20)
+
+    monkeypatch.setattr(attempts, "begin_write_phase", grading_done_then_a_save_lands)
+    # The API's submission, as a request runs it (on SQLite its reads begin deferred).
+    with app.test_request_context(f"/api/attempts/{public_id}/submit", method="POST"):
+        submit_attempt(db.session, db.session.get(Attempt, attempt_id))
+        db.session.commit()
+    assert saved == [True]  # the save landed between the grading and the closing
+
+    with Session(engine) as check:
+        stored = check.scalar(
+            select(Response).where(Response.attempt_id == attempt_id, Response.slot == slot)
+        )
+        closed = check.get(Attempt, attempt_id)
+        assert (stored.client_seq, stored.answer) == (1, answer)
+        assert stored.score == points and stored.fraction == 1
+        assert closed.state == "submitted" and closed.score == points
+        graded = check.scalar(
+            select(func.count()).where(
+                Response.attempt_id == attempt_id, Response.max_score.is_not(None)
+            )
+        )
+        assert graded == len(closed.layout)
