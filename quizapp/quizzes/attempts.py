@@ -528,11 +528,14 @@ class _Grading:
     max_score: float
 
 
-def _grade(session: Session, attempt: Attempt) -> _Grading:
-    versions = versions_essentials(session, [entry["version_id"] for entry in attempt.layout])
+def _grade(session: Session, attempt: Attempt | AutosaveTarget) -> _Grading:
+    # Core statements on the session's connection: the same transaction, without the ORM's
+    # per-statement work (a whole class submits at once).
+    connection = session.connection()
+    versions = versions_essentials(connection, [entry["version_id"] for entry in attempt.layout])
     stored = {
         row.slot: row
-        for row in session.execute(
+        for row in connection.execute(
             select(Response.slot, Response.client_seq, Response.answer).where(
                 Response.attempt_id == attempt.id
             )
@@ -563,9 +566,15 @@ def _grade(session: Session, attempt: Attempt) -> _Grading:
 
 
 def submit_attempt(
-    session: Session, attempt: Attempt, by: str = "student", now: datetime | None = None
-) -> Attempt:
+    session: Session,
+    attempt: Attempt | AutosaveTarget,
+    by: str = "student",
+    now: datetime | None = None,
+) -> Attempt | AutosaveTarget:
     """Grade and close an attempt. Submitting again returns the graded attempt unchanged.
+
+    ``attempt`` is the ORM object or, for the submission a whole class sends at once, the
+    attempt as read in one query (``AutosaveTarget``); only its id, state and layout are used.
 
     Grading happens before the write lock is taken (SQLite has one lock for the whole database,
     and a class submits at once, so the lock is held for two statements, not for the grading):
@@ -590,28 +599,49 @@ def submit_attempt(
     if closed and _write_grades(session, attempt_id, grading, now) != len(grading.rows):
         grading = _grade(session, attempt)
         _write_grades(session, attempt_id, grading, now)
-        session.execute(
-            update(Attempt.__table__)
-            .where(Attempt.__table__.c.id == attempt_id)
-            .values(score=grading.score, max_score=grading.max_score)
+        session.connection().execute(
+            _RESCORE_ATTEMPT,
+            {
+                "attempt_id": attempt_id,
+                "new_score": grading.score,
+                "new_max_score": grading.max_score,
+            },
         )
     session.expire_all()
     return attempt
 
 
+_ATTEMPTS = Attempt.__table__
+# Built once and bound per submission (a class submits at once: no statement built per call).
+_CLOSE_ATTEMPT = (
+    update(_ATTEMPTS)
+    .where(_ATTEMPTS.c.id == bindparam("attempt_id"), _ATTEMPTS.c.state == "in_progress")
+    .values(
+        score=bindparam("new_score"),
+        max_score=bindparam("new_max_score"),
+        state="submitted",
+        submitted_at=bindparam("now", type_=_ATTEMPTS.c.submitted_at.type),
+        submitted_by=bindparam("by"),
+    )
+)
+_RESCORE_ATTEMPT = (
+    update(_ATTEMPTS)
+    .where(_ATTEMPTS.c.id == bindparam("attempt_id"))
+    .values(score=bindparam("new_score"), max_score=bindparam("new_max_score"))
+)
+
+
 def _close(session: Session, attempt_id: int, grading: _Grading, now: datetime, by: str) -> bool:
     """Close the attempt with its score if it is still in progress; whether it was."""
-    table = Attempt.__table__
-    result = session.execute(
-        update(table)
-        .where(table.c.id == attempt_id, table.c.state == "in_progress")
-        .values(
-            score=grading.score,
-            max_score=grading.max_score,
-            state="submitted",
-            submitted_at=now,
-            submitted_by=by,
-        )
+    result = session.connection().execute(
+        _CLOSE_ATTEMPT,
+        {
+            "attempt_id": attempt_id,
+            "new_score": grading.score,
+            "new_max_score": grading.max_score,
+            "now": now,
+            "by": by,
+        },
     )
     return result.rowcount == 1
 
@@ -668,7 +698,7 @@ def _write_grades(session: Session, attempt_id: int, grading: _Grading, now: dat
         )
         values.update((name, row[name]) for name in _GRADE_COLUMNS)
         params.update((f"{name}_{n}", value) for name, value in values.items())
-    return session.execute(_grades_statement(len(grading.rows)), params).rowcount
+    return session.connection().execute(_grades_statement(len(grading.rows)), params).rowcount
 
 
 def past_grace(

@@ -135,12 +135,13 @@ _AUTOSAVE_TARGET = (
 
 
 def own_attempt_for_autosave(
-    connection: Connection, public_id: str, slot: int
+    connection: Connection, public_id: str, slot: int = 0
 ) -> AutosaveTarget | None:
     """The signed-in student's own attempt as an autosave needs it, in one query that also
     checks the session's sign-in (an active student, current sign-in generation) without
     loading the user: the same rule as ``attempt_for_student`` behind ``student_required``,
-    for the request every student sends every few seconds. None when anything does not match;
+    for the requests every student sends every few seconds and the submission a whole class
+    sends at once (``slot`` 0: no slot's checked mark). None when anything does not match;
     the caller then runs the usual checks, which answer 401, 403 or 404."""
     from quizapp.web.security import session_sign_in
 

@@ -317,6 +317,30 @@ def test_submission_statements_do_not_grow_with_questions(app, client, school):
     assert counts[0] == counts[1]
 
 
+def test_api_submission_reads_the_attempt_in_one_query_and_loads_no_user(app, client, school):
+    """The submission a whole class sends at once: the attempt is read in the autosave's one
+    query, which checks the session's sign-in itself (no user row loaded by Flask-Login), then
+    the responses once; then the close and the grades. Submitting again writes nothing."""
+    student = school["students"][0]
+    quiz = make_quiz("API submit", curated_questions(6))
+    attempt = sit(quiz, student, assign(quiz, school["class"]), answered=4, submit=False)
+    as_student(client, student)
+    g.pop("csrf_token", None)  # Flask-WTF keeps it in g, which this module's requests share
+    headers = {"X-CSRFToken": csrf_token(client, "/account/password")}
+    url = f"/api/attempts/{attempt.public_id}/submit"
+    db.session.commit()
+    with counting(app) as statements:
+        reply = client.post(url, json={}, headers=headers)
+    assert reply.status_code == 200 and reply.json["state"] == "submitted", reply.json
+    reads = [s for s in statements if s.lstrip().startswith("SELECT")]
+    assert "session_generation" in reads[0] and "attempt" in reads[0], Statements(statements)
+    assert not [s for s in reads if "FROM user_account" in s], Statements(statements)
+    assert len([s for s in statements if s.lstrip().startswith(("UPDATE", "INSERT"))]) == 2
+    with counting(app) as again:
+        assert client.post(url, json={}, headers=headers).json == reply.json
+    assert not [s for s in again if s.lstrip().startswith(("UPDATE", "INSERT"))]
+
+
 def test_starting_an_attempt_does_not_grow_with_questions(app, client, school):
     """The synchronised start: the question order is built from one query of the quiz's
     questions and their current versions, however many questions the quiz has."""

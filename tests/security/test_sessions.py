@@ -168,6 +168,63 @@ def test_autosave_checks_the_sign_in_as_every_route_does(app, client, world, mon
         assert refused.is_json
 
 
+def test_submission_checks_the_sign_in_as_every_route_does(app, client, world):
+    """The API submission reads the attempt in the autosave's one query (no user loaded): a
+    copy of a signed-out cookie, a deactivated account, a teacher, a classmate and a student of
+    another class submit nothing; the owner submits once, and again is the same answer."""
+    from quizapp.models import Attempt, Quiz
+    from quizapp.quizzes import attempts as attempt_service
+
+    with app.app_context():
+        student = db.session.get(User, world.student_id)
+        attempt = attempt_service.start_attempt(
+            db.session,
+            db.session.get(Quiz, world.quiz_id),
+            student,
+            db.session.get(Assignment, world.assignment_id),
+        )
+        db.session.commit()
+        public_id = attempt.public_id
+
+    def state() -> str:
+        with app.app_context():
+            return db.session.scalar(select(Attempt.state).where(Attempt.public_id == public_id))
+
+    url = f"/api/attempts/{public_id}/submit"
+    login_as(client, world.student)
+    headers = {"X-CSRFToken": csrf_token(client, "/account/password")}
+    thief = app.test_client()
+    thief.set_cookie("session", client.get_cookie("session").value)
+    sign_out(client)
+    stale = thief.post(url, json={}, headers=headers)
+    assert stale.status_code == 401 and stale.is_json
+
+    login_as(client, world.student)
+    headers = {"X-CSRFToken": csrf_token(client, "/account/password")}
+    with app.app_context():
+        db.session.get(User, world.student_id).is_active = False
+        db.session.commit()
+    assert client.post(url, json={}, headers=headers).status_code == 401
+    with app.app_context():
+        db.session.get(User, world.student_id).is_active = True
+        db.session.commit()
+
+    for other in (world.teacher, world.classmate, world.other_student):
+        visitor = app.test_client()
+        login_as(visitor, other)
+        token = {"X-CSRFToken": csrf_token(visitor, "/account/password")}
+        refused = visitor.post(url, json={}, headers=token)
+        assert refused.status_code == (403 if other == world.teacher else 404), other
+        assert refused.is_json
+    assert state() == "in_progress"
+
+    first = client.post(url, json={}, headers=headers)  # the owner, active again
+    assert first.status_code == 200 and first.json["state"] == "submitted"
+    assert state() == "submitted"
+    again = client.post(url, json={}, headers=headers)
+    assert again.status_code == 200 and again.json == first.json
+
+
 @pytest.mark.parametrize(
     ("role", "password", "ok"),
     [

@@ -189,11 +189,20 @@ def _answer_from_fields(connection, target, slot: int, fields: MultiDict):
 
 
 @bp.route("/attempts/<public_id>/submit", methods=["POST"])
-@student_required
 def submit(public_id: str):
-    """Submit the attempt (idempotent) and say where its review is."""
-    attempt = attempt_for_student(public_id)
-    attempt_service.submit_attempt(db.session, attempt, by="student")
+    """Submit the attempt (idempotent) and say where its review is.
+
+    A whole class submits within the same minute, so, as for the autosave, the attempt is read
+    in one query that also checks the session's sign-in (``own_attempt_for_autosave``, no user
+    loaded); when that finds nothing, the usual checks answer 401, 403 or 404.
+    """
+    target = own_attempt_for_autosave(db.session.connection(), public_id)
+    if target is None:
+        _require_own_attempt(public_id)  # 401, 403 or 404, as on every student route
+        target = own_attempt_for_autosave(db.session.connection(), public_id)
+        if target is None:  # signed out or deleted this very moment
+            abort(404)
+    attempt_service.submit_attempt(db.session, target, by="student")
     db.session.commit()
     # Submitted now or before: either way the answer is the same (and the attempt, expired by
     # the submission, is not read again for it).
