@@ -14,7 +14,7 @@ help:
 	@echo "make run    set up, import the curated content and start the server on http://$(HOST):$(PORT)"
 	@echo "make test   set up and run the whole suite (SQLite and PostgreSQL)"
 	@echo "make bench  run the benchmarks in bench/"
-	@echo "make serve  start the production server (gunicorn) on http://$(HOST):$(PORT)"
+	@echo "make serve  start the production server (granian) on http://$(HOST):$(PORT)"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
@@ -44,8 +44,8 @@ run: $(VENV)/.runtime
 
 serve: $(VENV)/.runtime
 	@$(BIN)/quizapp db upgrade
-	@echo "quizapp (gunicorn, production settings: gunicorn.conf.py) on http://$(HOST):$(PORT). Stop with Ctrl+C."
-	@QUIZAPP_BIND=$(HOST):$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py quizapp.wsgi:app
+	@echo "quizapp (granian, production settings: quizapp/serving.py) on http://$(HOST):$(PORT). Stop with Ctrl+C."
+	@QUIZAPP_BIND=$(HOST):$(PORT) $(BIN)/python -m quizapp.serving
 
 test: $(VENV)/.test
 	@sh scripts/ensure-postgres.sh

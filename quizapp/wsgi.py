@@ -1,8 +1,8 @@
-"""The WSGI entry point for production servers: ``gunicorn -c gunicorn.conf.py quizapp.wsgi:app``.
+"""The WSGI app that production servers import (``python -m quizapp.serving`` serves it).
 
 Behind a load balancer or reverse proxy, set ``QUIZAPP_PROXY_HOPS`` to the number of proxies
 in front of the app (usually 1) so that client addresses (sign-in throttling) and the scheme
-come from their ``X-Forwarded-*`` headers; never set it when clients reach gunicorn directly.
+come from their ``X-Forwarded-*`` headers; never set it when clients reach the server directly.
 """
 
 import os

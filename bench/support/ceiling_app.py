@@ -1,9 +1,10 @@
 """The ceiling of the load benchmark: a bare Flask app whose one endpoint inserts one row.
 
-Served by the same gunicorn settings as quizapp, driven by the same clients: what this server
-set-up can do at best on this machine. SQLite with the same tuning as quizapp (WAL,
-synchronous=NORMAL, busy timeout, BEGIN IMMEDIATE); PostgreSQL with psycopg, one connection
-per thread. ``CEILING_DATABASE`` is a SQLite path or a PostgreSQL conninfo URL.
+Served by the same server set-up as quizapp (``python -m quizapp.serving
+bench.support.ceiling_app:app``), driven by the same clients: what this server set-up can do at
+best on this machine. SQLite with the same tuning as quizapp (WAL, synchronous=NORMAL, busy
+timeout, BEGIN IMMEDIATE); PostgreSQL with psycopg, one connection per thread.
+``CEILING_DATABASE`` is a SQLite path or a PostgreSQL conninfo URL.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""A real gunicorn on 127.0.0.1 for benchmarks and fault tests, in its own process group.
+"""The production server (``python -m quizapp.serving``: granian) on 127.0.0.1 for benchmarks and
+fault tests, in its own process group.
 
 ``Server.kill()`` sends SIGKILL to the master and every worker at once (the process group),
 the way a crash or an out-of-memory kill ends a server; ``stop()`` is a graceful SIGTERM.
@@ -16,7 +17,6 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-GUNICORN = Path(sys.executable).with_name("gunicorn")
 
 
 def free_port() -> int:
@@ -27,7 +27,8 @@ def free_port() -> int:
 
 
 class Server:
-    """gunicorn with the project's ``gunicorn.conf.py``, serving ``app_spec`` on a free port."""
+    """``python -m quizapp.serving app_spec`` (the production settings, from ``env`` over this
+    process's environment) on a free port of 127.0.0.1."""
 
     def __init__(
         self,
@@ -51,11 +52,11 @@ class Server:
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60.0) -> Server:
-        """Start gunicorn and wait until it answers ``ready_path``."""
+        """Start the server and wait until it answers ``ready_path``."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [str(GUNICORN), "-c", str(REPO / "gunicorn.conf.py"), self.app_spec],
+            [sys.executable, "-m", "quizapp.serving", self.app_spec],
             cwd=REPO,
             env=self.env,
             stdout=log,
@@ -74,7 +75,7 @@ class Server:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(
-                    f"gunicorn exited with {self.process.returncode}:\n{self.log_tail()}"
+                    f"the server exited with {self.process.returncode}:\n{self.log_tail()}"
                 )
             conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
             try:
@@ -86,24 +87,25 @@ class Server:
             finally:
                 conn.close()
             time.sleep(0.1)
-        raise RuntimeError(f"gunicorn did not answer in {timeout}s:\n{self.log_tail()}")
+        raise RuntimeError(f"the server did not answer in {timeout}s:\n{self.log_tail()}")
 
     def cpu_seconds(self) -> float:
-        """CPU time (user + system) used so far by gunicorn's master and its workers (Linux)."""
+        """CPU time (user + system) used so far by the server: the master, every process below
+        it, and the children they have already reaped (a respawned worker) (Linux)."""
         ticks = os.sysconf("SC_CLK_TCK")
         total = 0.0
         pids = [self.process.pid]
-        try:
-            children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-            pids += [int(pid) for pid in children.read_text().split()]
-        except OSError:
-            return float("nan")
-        for pid in pids:
+        while pids:
+            pid = pids.pop()
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
+                if pid == self.process.pid:
+                    return float("nan")  # the server is gone
                 continue  # a worker that has just exited
-            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+            # utime, stime, and cutime, cstime: what its reaped children used
+            total += sum(int(value) for value in fields[11:15]) / ticks
+            pids += _children(pid)
         return total
 
     def kill(self) -> None:
@@ -137,3 +139,14 @@ class Server:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def _children(pid: int) -> list[int]:
+    """The processes that any thread of ``pid`` started (Linux)."""
+    found = []
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            found += [int(child) for child in children.read_text().split()]
+        except OSError:
+            continue
+    return found

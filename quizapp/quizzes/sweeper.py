@@ -6,9 +6,11 @@ process runs one daemon thread that calls ``finalise_expired_attempts`` every
 Running it in every worker of every server is safe: submitting locks the attempt's row and a
 submitted attempt is returned unchanged, so two sweepers never grade an attempt twice.
 
-The thread starts in the process that serves requests: from gunicorn's ``post_worker_init``
-hook (``gunicorn.conf.py``), or on the first request under any other server. It never starts
-for CLI commands or in the Flask reloader's watching parent process.
+The thread starts in the process that serves requests: as each worker of the production server
+(``quizapp/serving.py``) loads the app, or, under any other server, with the first request that
+process serves (``init_app``: once per process id, so a worker forked from a parent that already
+served gets its own). It never starts for CLI commands, in tests, or in the Flask reloader's
+watching parent process.
 """
 
 from __future__ import annotations

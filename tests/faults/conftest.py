@@ -1,5 +1,6 @@
-"""Fault tests run real servers: gunicorn on 127.0.0.1 and, for the database restart, a private
-throwaway PostgreSQL cluster. The shared PostgreSQL of the test suite is never stopped."""
+"""Fault tests run real servers: the production server (granian, ``python -m quizapp.serving``)
+on 127.0.0.1 and, for the database restart, a private throwaway PostgreSQL cluster. The shared
+PostgreSQL of the test suite is never stopped."""
 
 from __future__ import annotations
 
@@ -29,8 +30,8 @@ class Deployment:
     env: dict[str, str] = field(default_factory=dict)
 
     def server(self, port: int | None = None, **env) -> Server:
-        """A gunicorn for this database (not started)."""
-        return Server("quizapp.wsgi:app", {**self.env, **env}, self.workdir / "gunicorn.log", port)
+        """A production server for this database (not started)."""
+        return Server("quizapp.wsgi:app", {**self.env, **env}, self.workdir / "server.log", port)
 
     def dispose(self) -> None:
         from quizapp.extensions import db

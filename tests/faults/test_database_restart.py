@@ -174,7 +174,7 @@ def test_postgres_restart_under_load(private_postgres, tmp_path):
                     sa.text("SELECT bt_index_check(CAST(:i AS regclass), true)"), {"i": index}
                 )
         engine.dispose()
-        assert "Traceback" not in (tmp_path / "gunicorn.log").read_text()
+        assert "Traceback" not in (tmp_path / "server.log").read_text()
     finally:
         server.stop()
         deployment.dispose()

@@ -1,4 +1,4 @@
-"""SIGKILL the whole gunicorn (master and workers) mid-load: no acknowledged answer is lost,
+"""SIGKILL the whole server (granian's master and workers) mid-load: no acknowledged answer is lost,
 and after a restart on the same database the same attempts carry on and are submitted."""
 
 from __future__ import annotations
