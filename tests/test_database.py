@@ -2,22 +2,27 @@
 start, submit) do their computing outside it, and ``begin_write_phase`` never splits a unit of
 work — a probe opens its own connection and asks for the write lock without waiting: it gets it
 only if nobody holds it (SQLite only: PostgreSQL locks rows, not the database). PostgreSQL: a
-pooled connection that died while idle is replaced before a request gets it.
+pooled connection that died while idle is replaced before a request gets it. The autosave's
+``CursorStatement`` stores what ``Connection.execute`` would, raises SQLAlchemy's errors and
+throws away a connection the database dropped.
 """
 
 from __future__ import annotations
 
 import re
 import sqlite3
+from datetime import UTC, datetime
 
 import pytest
+import sqlalchemy as sa
 from flask import g
 from sqlalchemy import text
 
 from quizapp import accounts
-from quizapp.database import begin_write_phase
+from quizapp.database import CursorStatement, autocommit_connection, begin_write_phase
 from quizapp.extensions import db
 from quizapp.models import Assignment, SchoolClass
+from quizapp.models._types import JSONType, UTCDateTime
 from quizapp.quizzes import attempts
 from tests.helpers import (
     STUDENT_PASSWORD,
@@ -151,3 +156,93 @@ def test_a_connection_that_died_while_idle_is_replaced_unseen(app, client, monke
     assert client.get("/healthz").status_code == 200
     with app.app_context():
         assert db.session.scalar(text("SELECT pg_backend_pid()")) != pid
+
+
+# A small table of its own: the statement's values go through the columns' types as they would
+# through Connection.execute (a timezone-aware time, a JSON document).
+_probe = sa.Table(
+    "cursor_statement_probe",
+    sa.MetaData(),
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("saved_at", UTCDateTime(timezone=True), nullable=False),
+    sa.Column("answer", JSONType, nullable=False),
+)
+_PROBE_INSERT = CursorStatement(
+    lambda dialect: _probe.insert().values(
+        id=sa.bindparam("row_id"),
+        saved_at=sa.bindparam("when", type_=_probe.c.saved_at.type),
+        answer=sa.bindparam("value", type_=_probe.c.answer.type),
+    )
+)
+
+
+@pytest.fixture
+def probe_table(app):
+    with app.app_context():
+        _probe.create(db.engine)
+        yield
+        db.session.remove()
+        _probe.drop(db.engine)
+
+
+def test_cursor_statement_stores_what_execute_stores(app, probe_table):
+    """The same values written by ``CursorStatement`` and by ``Connection.execute`` read back
+    equal (the columns' bind processors run), and the engine's cursor events see it."""
+    when = datetime(2026, 1, 20, 0, 15, 30, 123456, tzinfo=UTC)
+    value = {"choice": "Bakı", "parts": [1, 2.5, None], "checked": False}
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    with app.app_context():
+        sa.event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            with autocommit_connection() as connection:
+                assert (
+                    _PROBE_INSERT.rowcount(connection, {"row_id": 1, "when": when, "value": value})
+                    == 1
+                )
+                connection.execute(_probe.insert(), {"id": 2, "saved_at": when, "answer": value})
+                if connection.dialect.name == "postgresql":
+                    connection.commit()
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", record)
+        with db.engine.connect() as connection:
+            rows = connection.execute(sa.select(_probe).order_by(_probe.c.id)).all()
+            raw = connection.execute(
+                sa.text(
+                    "SELECT CAST(saved_at AS TEXT), CAST(answer AS TEXT) FROM cursor_statement_probe ORDER BY id"
+                )
+            ).all()
+    assert [(r.saved_at, r.answer) for r in rows] == [(when, value), (when, value)]
+    assert raw[0] == raw[1]  # stored alike, not merely read back alike
+    assert len(seen) == 2 and seen[0].startswith("INSERT INTO cursor_statement_probe")
+
+
+def test_cursor_statement_raises_sqlalchemy_errors(app, probe_table):
+    """A driver error comes out as SQLAlchemy's class (the error pages map it as any other)."""
+    when = datetime(2026, 1, 20, tzinfo=UTC)
+    with app.app_context(), autocommit_connection() as connection:
+        _PROBE_INSERT.rowcount(connection, {"row_id": 7, "when": when, "value": []})
+        with pytest.raises(sa.exc.IntegrityError):
+            _PROBE_INSERT.rowcount(connection, {"row_id": 7, "when": when, "value": []})
+        assert not connection.invalidated
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_cursor_statement_on_a_dropped_connection_invalidates_it(app, probe_table):
+    """A database that went away under the statement: SQLAlchemy's error, marked as a lost
+    connection (the error page answers 503), and the pooled connection is thrown away."""
+    import psycopg
+
+    from tests.conftest import PG_URL
+
+    when = datetime(2026, 1, 20, tzinfo=UTC)
+    with app.app_context(), autocommit_connection() as connection:
+        pid = connection.execute(text("SELECT pg_backend_pid()")).scalar()
+        with psycopg.connect(PG_URL.replace("+psycopg", ""), autocommit=True) as other:
+            other.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        with pytest.raises(sa.exc.DBAPIError) as raised:
+            _PROBE_INSERT.rowcount(connection, {"row_id": 1, "when": when, "value": 1})
+        assert raised.value.connection_invalidated and connection.invalidated

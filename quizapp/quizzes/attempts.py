@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from quizapp.caching import remember
-from quizapp.database import begin_write_phase
+from quizapp.database import CursorStatement, begin_write_phase
 from quizapp.models import (
     Assignment,
     Attempt,
@@ -431,6 +431,10 @@ def _upsert_statement(dialect: str, checks_sign_in: bool = False):
     return stmt
 
 
+# The one-statement autosave, compiled once per dialect and run on the cursor.
+_QUICK_SAVE = CursorStatement(lambda dialect: _upsert_statement(dialect, checks_sign_in=True))
+
+
 def remember_layout(public_id: str, attempt_id: int, layout: list[dict[str, Any]]) -> None:
     """Keep an attempt's id and question layout (they never change) for ``quick_save``."""
     remember(_app_cache("quizapp_layouts"), public_id, (attempt_id, layout))
@@ -467,8 +471,7 @@ def quick_save(
         "generation": sign_in[1],
         "cutoff": now - grace(grace_seconds),
     }
-    stmt = _upsert_statement(connection.dialect.name, checks_sign_in=True)
-    if connection.execute(stmt, row).rowcount != 1:
+    if _QUICK_SAVE.rowcount(connection, row) != 1:
         return None
     return SaveResult(slot, True, seq, now)
 
