@@ -440,6 +440,11 @@ def remember_layout(public_id: str, attempt_id: int, layout: list[dict[str, Any]
     remember(_app_cache("quizapp_layouts"), public_id, (attempt_id, layout))
 
 
+def knows_layout(public_id: str) -> bool:
+    """Whether this server has kept the attempt's layout (``remember_layout``)."""
+    return public_id in _app_cache("quizapp_layouts")
+
+
 def quick_save(
     connection: Connection,
     public_id: str,

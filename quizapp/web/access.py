@@ -135,17 +135,22 @@ _AUTOSAVE_TARGET = (
 
 
 def own_attempt_for_autosave(
-    connection: Connection, public_id: str, slot: int = 0
+    connection: Connection,
+    public_id: str,
+    slot: int = 0,
+    sign_in: tuple[int, int] | None = None,
 ) -> AutosaveTarget | None:
     """The signed-in student's own attempt as an autosave needs it, in one query that also
     checks the session's sign-in (an active student, current sign-in generation) without
     loading the user: the same rule as ``attempt_for_student`` behind ``student_required``,
     for the requests every student sends every few seconds and the submission a whole class
     sends at once (``slot`` 0: no slot's checked mark). None when anything does not match;
-    the caller then runs the usual checks, which answer 401, 403 or 404."""
+    the caller then runs the usual checks, which answer 401, 403 or 404. ``sign_in``: the
+    session's claim (user id, generation) when the caller has read it already, else this
+    request's session is read."""
     from quizapp.web.security import session_sign_in
 
-    sign_in = session_sign_in()
+    sign_in = sign_in or session_sign_in()
     if sign_in is None:
         return None
     parameters = {

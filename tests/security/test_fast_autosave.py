@@ -1,6 +1,7 @@
-"""The autosave's fast path (quizapp/web/api/fast_autosave.py): once the cookie, the CSRF token
-and the attempt are known, a save is answered without a Flask request — with the same answer,
-the same headers and the same rules. Whatever it may not decide goes to Flask untouched."""
+"""The autosave's fast path (quizapp/web/api/fast_autosave.py): a save is answered without
+Flask's dispatch — with the same answer, the same headers and the same rules; the cookie, the
+CSRF token and the attempt are verified by Flask, Flask-WTF and one query the first time a
+process meets them. Whatever it may not decide goes to Flask untouched."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from tests.security.test_integrity import short_answer_page, stored
 
 @pytest.fixture
 def saving(app, client, world):
-    """A student in an attempt whose first save went through Flask (so all is now known), and
-    a counter of the requests Flask itself handles from here on."""
+    """A student in an attempt with one answer saved (so the cookie, the token and the attempt
+    are known to this process), and a counter of the requests Flask itself handles from here
+    on."""
     login_as(client, world.student)
     public_id, slot, _page, token = short_answer_page(app, client, world)
     url = f"/api/attempts/{public_id}/answers"
@@ -114,3 +116,41 @@ def test_an_error_on_the_fast_path_leaves_the_answer_to_flask(app, saving, monke
     monkeypatch.setattr(fast_autosave, "storable_json", broken)
     reply = saving["save"]("Baku", 10)
     assert reply.status_code == 200 and reply.json["saved"] is True and saving["flask"] == [1]
+
+
+def _forget_everything(app) -> None:
+    """As in a server process that has not met this student yet."""
+    app.session_interface._verified.clear()
+    app.extensions["csrf"]._verified.clear()
+    app.extensions["quizapp_layouts"].clear()
+
+
+def test_a_save_new_to_this_process_is_verified_once_and_skips_flask(app, client, saving):
+    """Cookie, token and attempt unknown here (a student's first save in another server
+    process): Flask verifies the cookie and Flask-WTF the token, the attempt is read once, the
+    save is stored without Flask's dispatch — and from then on all three are remembered."""
+    _forget_everything(app)
+    first_here = saving["save"]("Baku", 2)
+    assert first_here.status_code == 200 and first_here.json["saved"] is True
+    assert saving["flask"] == []
+    assert saving["public_id"] in app.extensions["quizapp_layouts"]
+    assert app.session_interface._verified and app.extensions["csrf"]._verified
+    assert first_here.headers["Cache-Control"] == "no-store"
+    assert saving["save"]("Lankaran", 3).json["seq"] == 3 and saving["flask"] == []
+
+
+def test_a_bad_cookie_or_token_new_to_this_process_goes_to_flask(app, client, saving):
+    """What Flask or Flask-WTF refuse on first sight is answered by Flask, and nothing is
+    stored or remembered."""
+    before = stored(app, saving["public_id"])
+    _forget_everything(app)
+    forged = saving["save"]("Baku", 4, headers={"X-CSRFToken": "forged"})
+    assert forged.status_code == 400 and forged.is_json and saving["flask"] == [1]
+    assert not app.extensions["csrf"]._verified
+    cookie = client.get_cookie("session").value
+    client.set_cookie("session", cookie[:-4] + ("AAAA" if not cookie.endswith("AAAA") else "BBBB"))
+    tampered = saving["save"]("Baku", 5)
+    assert tampered.status_code in (400, 401) and tampered.is_json
+    assert saving["flask"] == [1, 1]
+    assert stored(app, saving["public_id"]) == before
+    assert not app.extensions["quizapp_layouts"]

@@ -1,16 +1,20 @@
-"""The autosave that every student's page sends every few seconds, answered without building a
-Flask request when nothing about it is new.
+"""The autosave that every student's page sends every few seconds, answered without Flask's
+request dispatch.
 
-A save qualifies only when this server process has already seen, on the ordinary path, the
-session cookie (verified, not expired, not due for its once-a-minute idle refresh), the CSRF
-token with that session, and the attempt; the body must be a JSON object that the input guard
-accepts. Then the same rules are applied, by the same functions, as on the ordinary path:
-``signatures`` (cookie, CSRF token, HTTPS Referer rule), ``security.idle_state`` (idle
-timeout), ``security.storable_json`` (what the database can store), ``quick_save_payload``
-(one statement that checks the sign-in, the student, the attempt, its deadline and the checked
-mark as it writes), ``security.headers_to_add``. Anything else — not seen before, a refusal,
-an error, a save that the one statement does not store — goes to Flask untouched (the body is
-handed on), which answers it as always. Measured in bench/load.py; docs/operations.md.
+The session cookie and the CSRF token are taken as this process verified them before (not
+expired, not due for the session's once-a-minute idle refresh); the first time a process meets
+them, Flask opens the session (verifying the cookie) and Flask-WTF checks the token, in a
+request context, exactly as the ordinary path's before-request step does. The attempt's layout
+is read once per process by the query that checks the sign-in. The body must be a JSON object
+that the input guard accepts. Then the same rules are applied, by the same functions, as on
+the ordinary path: ``signatures`` (cookie, CSRF token, HTTPS Referer rule),
+``security.idle_state`` (idle timeout), ``security.storable_json`` (what the database can
+store), ``quick_save_payload`` (one statement that checks the sign-in, the student, the
+attempt, its deadline and the checked mark as it writes), ``security.headers_to_add``.
+Anything else — a refusal, an error, a save that the one statement does not store — goes to
+Flask untouched (the body is handed on), which answers it as always. A first save in a process
+costs one request context and one extra query more than the next (a whole class's first saves
+arrive together at the start of an exam). Measured in bench/load.py; docs/operations.md.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ import time
 from typing import Any
 
 from flask import Flask
+from flask import session as flask_session
+from flask_wtf.csrf import CSRFError
 from werkzeug.datastructures import EnvironHeaders
 from werkzeug.http import parse_cookie
 
@@ -66,33 +72,42 @@ class FastAutosave:
         if body is None or environ.get("QUERY_STRING"):
             return None
         app = self.app
-        config = app.config
         with app.app_context():
             session = _remembered_session(app, environ)
-            if session is None:
+            if session is not None and _csrf_remembered(app, environ, session):
+                return self._save(public_id, session, body)
+        # New to this process (its first save here, or a new page's token): Flask opens the
+        # session (verifying the cookie) and Flask-WTF checks the token, in a request context
+        # of their own, and both are remembered; anything they refuse goes to Flask.
+        with app.request_context(environ):
+            if not _verified_by_flask(app):
                 return None
-            sign_in = parse_sign_in(session.get("_user_id"))
-            if (
-                sign_in is None
-                or idle_state(session.get("last_seen"), int(time.time()), config) != "fresh"
-            ):
-                return None
-            if not _csrf_remembered(app, environ, session):
-                return None
-            try:
-                payload = storable_json(body)
-            except (UnstorableInput, ValueError):
-                return None
-            try:
-                with autocommit_connection() as connection:
-                    result = quick_save_payload(connection, public_id, sign_in, payload)
-            except Exception:  # database busy or away: the ordinary path answers (JSON 503)
-                app.logger.debug("fast autosave fell back to the ordinary path", exc_info=True)
-                return None
-            if result is None:
-                return None
-            text = app.json.dumps(saved_body(result), separators=(",", ":")) + "\n"
-        data = text.encode()
+            return self._save(public_id, flask_session, body)
+
+    def _save(self, public_id: str, session, body: bytes) -> tuple[str, list, bytes] | None:
+        """Store the save if every rule allows it (in an application context); None: Flask
+        answers instead."""
+        app = self.app
+        config = app.config
+        sign_in = parse_sign_in(session.get("_user_id"))
+        if (
+            sign_in is None
+            or idle_state(session.get("last_seen"), int(time.time()), config) != "fresh"
+        ):
+            return None
+        try:
+            payload = storable_json(body)
+        except (UnstorableInput, ValueError):
+            return None
+        try:
+            with autocommit_connection() as connection:
+                result = quick_save_payload(connection, public_id, sign_in, payload)
+        except Exception:  # database busy or away: the ordinary path answers (JSON 503)
+            app.logger.debug("fast autosave fell back to the ordinary path", exc_info=True)
+            return None
+        if result is None:
+            return None
+        data = (app.json.dumps(saved_body(result), separators=(",", ":")) + "\n").encode()
         headers = [
             ("Content-Type", "application/json"),
             ("Content-Length", str(len(data))),
@@ -124,6 +139,22 @@ def _remembered_session(app: Flask, environ: dict) -> dict[str, Any] | None:
         return None
     remembered = getattr(app.session_interface, "remembered", None)
     return remembered(app, cookie) if remembered else None
+
+
+def _verified_by_flask(app: Flask) -> bool:
+    """In a request context: a signed-in session (its cookie verified as the session opened)
+    and a CSRF token that Flask-WTF accepts, as the ordinary path's before-request step checks
+    it (each remembered for the next save)."""
+    csrf = app.extensions.get("csrf")
+    if csrf is None or not app.config.get("WTF_CSRF_ENABLED", True):
+        return False
+    if not flask_session.get("_user_id"):
+        return False
+    try:
+        csrf.protect()
+    except CSRFError:
+        return False
+    return True
 
 
 def _csrf_remembered(app: Flask, environ: dict, session: dict) -> bool:

@@ -99,9 +99,17 @@ def save_answer(public_id: str):
 def quick_save_payload(
     connection, public_id: str, sign_in: tuple[int, int] | None, payload
 ) -> attempt_service.SaveResult | None:
-    """``attempts.quick_save`` for a request's JSON payload; None: take the long way."""
+    """``attempts.quick_save`` for a request's JSON payload; None: take the long way. An
+    attempt this server has not seen yet is read first (one query that checks the session's
+    sign-in) and its layout kept: it never changes, and the save's one statement checks the
+    owner, the state and the deadline itself."""
     if sign_in is None or not isinstance(payload, dict) or "fields" in payload:
         return None
+    if not attempt_service.knows_layout(public_id):
+        target = own_attempt_for_autosave(connection, public_id, sign_in=sign_in)
+        if target is None:
+            return None
+        attempt_service.remember_layout(public_id, target.id, target.layout)
     return attempt_service.quick_save(
         connection,
         public_id,
