@@ -13,6 +13,7 @@ held for the time of one statement, not across Python code between statements.
 from __future__ import annotations
 
 import time
+from collections import namedtuple
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -154,14 +155,16 @@ class CursorStatement:
     parameter conversion (the column types' own processors), the engine's cursor events (so
     statement counting and logging still see it) and the errors (a driver error is raised as
     SQLAlchemy's ``DBAPIError`` subclass; a dropped database connection invalidates the
-    pooled connection, as ``execute`` does). The connection must not be inside a transaction
-    that SQLAlchemy manages: it is for ``autocommit_connection``.
+    pooled connection, as ``execute`` does). The statement joins whatever the connection has
+    open: an ``autocommit_connection`` commits it by itself; on a session's connection it runs
+    in the transaction SQLAlchemy began (a session begins it when it hands the connection out).
     """
 
     def __init__(self, build: Callable[[str], Any]) -> None:
         """``build(dialect_name)``: the statement for that dialect (built on first use)."""
         self.build = build
         self._by_dialect: dict[str, tuple[Any, dict[str, Any]]] = {}
+        self._rows: dict[str, tuple[Any, list]] = {}  # a SELECT's row type and converters
 
     def _compiled(self, dialect) -> tuple[Any, dict[str, Any]]:
         known = self._by_dialect.get(dialect.name)
@@ -179,6 +182,39 @@ class CursorStatement:
 
     def rowcount(self, connection: Connection, values: dict[str, Any]) -> int:
         """Run the statement with ``values`` (by bind name) and return the rows it changed."""
+        return self._run(connection, values, lambda cursor: cursor.rowcount)
+
+    def first(self, connection: Connection, values: dict[str, Any]) -> tuple | None:
+        """Run a SELECT and return its first row (a named tuple, each value converted by its
+        column type as ``execute`` would), or None."""
+        return self._run(connection, values, lambda cursor: self._row(connection, cursor, 1))
+
+    def all(self, connection: Connection, values: dict[str, Any]) -> list[tuple]:
+        """Run a SELECT and return every row (named tuples, values converted as ``first``)."""
+        return self._run(connection, values, lambda cursor: self._row(connection, cursor, None))
+
+    def _row(self, connection: Connection, cursor, limit: int | None):
+        dialect = connection.dialect
+        shape = self._rows.get(dialect.name)
+        if shape is None:
+            columns = list(self.build(dialect.name).selected_columns)
+            row_type = namedtuple("Row", [column.key for column in columns])
+            processors = [
+                column.type.dialect_impl(dialect).result_processor(dialect, described[1])
+                for column, described in zip(columns, cursor.description, strict=True)
+            ]
+            shape = self._rows[dialect.name] = (row_type, processors)
+        row_type, processors = shape
+        raw = cursor.fetchall() if limit is None else cursor.fetchmany(limit)
+        rows = [
+            row_type(
+                *(fn(value) if fn else value for fn, value in zip(processors, values, strict=True))
+            )
+            for values in raw
+        ]
+        return rows if limit is None else (rows[0] if rows else None)
+
+    def _run(self, connection: Connection, values: dict[str, Any], read: Callable[[Any], Any]):
         dialect = connection.dialect
         compiled, processors = self._compiled(dialect)
         named = compiled.construct_params(values)
@@ -196,7 +232,7 @@ class CursorStatement:
                     connection, cursor, statement, parameters, None, False
                 )
             cursor.execute(statement, parameters)
-            return cursor.rowcount
+            return read(cursor)
         except dialect.loaded_dbapi.Error as error:
             invalidated = dialect.is_disconnect(error, connection.connection, cursor)
             if invalidated:

@@ -246,3 +246,25 @@ def test_cursor_statement_on_a_dropped_connection_invalidates_it(app, probe_tabl
         with pytest.raises(sa.exc.DBAPIError) as raised:
             _PROBE_INSERT.rowcount(connection, {"row_id": 1, "when": when, "value": 1})
         assert raised.value.connection_invalidated and connection.invalidated
+
+
+def test_cursor_statement_reads_rows_as_execute_does(app, probe_table):
+    """``first`` and ``all`` convert each value by its column type (a UTC time, JSON) and name
+    the columns as ``execute``'s rows do; no row is None."""
+    when = datetime(2026, 1, 20, 0, 15, tzinfo=UTC)
+    by_id = CursorStatement(
+        lambda dialect: (
+            sa.select(_probe.c.id, _probe.c.saved_at, _probe.c.answer)
+            .where(_probe.c.id >= sa.bindparam("from_id"))
+            .order_by(_probe.c.id)
+        )
+    )
+    with app.app_context(), autocommit_connection() as connection:
+        for row_id, value in ((1, {"a": [1, "ə"]}), (2, None), (3, "text")):
+            _PROBE_INSERT.rowcount(connection, {"row_id": row_id, "when": when, "value": value})
+        expected = connection.execute(by_id.build(connection.dialect.name), {"from_id": 1}).all()
+        rows = by_id.all(connection, {"from_id": 1})
+        assert [tuple(row) for row in rows] == [tuple(row) for row in expected]
+        assert rows[0].saved_at == when and rows[0].answer == {"a": [1, "ə"]}
+        assert by_id.first(connection, {"from_id": 3}).answer == "text"
+        assert by_id.first(connection, {"from_id": 4}) is None

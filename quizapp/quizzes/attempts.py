@@ -537,19 +537,19 @@ class _Grading:
     max_score: float
 
 
+_STORED_ANSWERS = CursorStatement(
+    lambda dialect: select(Response.slot, Response.client_seq, Response.answer).where(
+        Response.attempt_id == bindparam("attempt_id")
+    )
+)
+
+
 def _grade(session: Session, attempt: Attempt | AutosaveTarget) -> _Grading:
-    # Core statements on the session's connection: the same transaction, without the ORM's
-    # per-statement work (a whole class submits at once).
+    # On the session's connection (the same transaction), without the ORM's and Core's
+    # per-statement work: a whole class submits at once.
     connection = session.connection()
     versions = versions_essentials(connection, [entry["version_id"] for entry in attempt.layout])
-    stored = {
-        row.slot: row
-        for row in connection.execute(
-            select(Response.slot, Response.client_seq, Response.answer).where(
-                Response.attempt_id == attempt.id
-            )
-        )
-    }
+    stored = {row.slot: row for row in _STORED_ANSWERS.all(connection, {"attempt_id": attempt.id})}
     rows = []
     total = maximum = 0.0
     for entry in attempt.layout:
@@ -622,7 +622,7 @@ def submit_attempt(
 
 _ATTEMPTS = Attempt.__table__
 # Built once and bound per submission (a class submits at once: no statement built per call).
-_CLOSE_ATTEMPT = (
+_CLOSE_ATTEMPT_STATEMENT = (
     update(_ATTEMPTS)
     .where(_ATTEMPTS.c.id == bindparam("attempt_id"), _ATTEMPTS.c.state == "in_progress")
     .values(
@@ -633,6 +633,7 @@ _CLOSE_ATTEMPT = (
         submitted_by=bindparam("by"),
     )
 )
+_CLOSE_ATTEMPT = CursorStatement(lambda dialect: _CLOSE_ATTEMPT_STATEMENT)
 _RESCORE_ATTEMPT = (
     update(_ATTEMPTS)
     .where(_ATTEMPTS.c.id == bindparam("attempt_id"))
@@ -642,24 +643,22 @@ _RESCORE_ATTEMPT = (
 
 def _close(session: Session, attempt_id: int, grading: _Grading, now: datetime, by: str) -> bool:
     """Close the attempt with its score if it is still in progress; whether it was."""
-    result = session.connection().execute(
-        _CLOSE_ATTEMPT,
-        {
-            "attempt_id": attempt_id,
-            "new_score": grading.score,
-            "new_max_score": grading.max_score,
-            "now": now,
-            "by": by,
-        },
-    )
-    return result.rowcount == 1
+    values = {
+        "attempt_id": attempt_id,
+        "new_score": grading.score,
+        "new_max_score": grading.max_score,
+        "now": now,
+        "by": by,
+    }
+    return _CLOSE_ATTEMPT.rowcount(session.connection(), values) == 1
 
 
 _GRADE_COLUMNS = ("fraction", "score", "max_score", "detail")
-_GRADE_UPSERTS: dict[int, Any] = {}
+_GRADED_ROW_COLUMNS = ("slot", "version_id", "client_seq", *_GRADE_COLUMNS)
+_GRADE_UPSERTS: dict[int, CursorStatement] = {}
 
 
-def _grades_statement(count: int):
+def _grades_statement(count: int) -> CursorStatement:
     """``count`` slots' grades in one statement (built once per size; SQLite — PostgreSQL takes
     the same upsert with the rows as arrays, ``_GRADES_FROM_ARRAYS``):
 
@@ -668,29 +667,34 @@ def _grades_statement(count: int):
         WHERE the stored sequence number is the one graded
 
     A slot graded blank is inserted with sequence number 0 (no save stores 0, so a row that
-    an autosave created meanwhile is left alone). rowcount: the rows written. One statement,
-    not one per slot: on SQLite the write lock is held while Python waits for its turn between
-    statements. Written as SQL text because SQLAlchemy does not cache a many-row VALUES
-    clause (it would compile the statement anew on every submission)."""
+    an autosave created meanwhile is left alone) and JSON null as its answer, as
+    ``_response_row`` says; the attempt and the time are one parameter each. rowcount: the rows
+    written. One statement, not one per slot: on SQLite the write lock is held while Python
+    waits for its turn between statements. Written as SQL text because SQLAlchemy does not
+    cache a many-row VALUES clause (it would compile the statement anew on every submission)."""
     cached = _GRADE_UPSERTS.get(count)
     if cached is not None:
         return cached
     table = Response.__table__
-    columns = (*_UPSERT_COLUMNS, *_GRADE_COLUMNS)
     rows = ", ".join(
-        "(" + ", ".join(f":{name}_{n}" for name in columns) + ")" for n in range(count)
+        f"(:attempt_id, {', '.join(f':{name}_{n}' for name in _GRADED_ROW_COLUMNS)}, "
+        "'null', :saved_at)"
+        for n in range(count)
     )
     updates = ", ".join(f"{name} = excluded.{name}" for name in _GRADE_COLUMNS)
     sql = (
-        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES {rows} "
+        f"INSERT INTO {table.name} (attempt_id, {', '.join(_GRADED_ROW_COLUMNS)}, answer, "
+        f"saved_at) VALUES {rows} "
         f"ON CONFLICT (attempt_id, slot) DO UPDATE SET {updates} "
         f"WHERE {table.name}.client_seq = excluded.client_seq"
     )
-    binds = [
-        bindparam(f"{name}_{n}", type_=table.c[name].type) for n in range(count) for name in columns
+    binds = [bindparam("saved_at", type_=table.c.saved_at.type)] + [
+        bindparam(f"{name}_{n}", type_=table.c[name].type)
+        for n in range(count)
+        for name in _GRADED_ROW_COLUMNS
     ]
-    cached = text(sql).bindparams(*binds).execution_options(preserve_rowcount=True)
-    _GRADE_UPSERTS[count] = cached
+    statement = text(sql).bindparams(*binds)
+    cached = _GRADE_UPSERTS[count] = CursorStatement(lambda dialect: statement)
     return cached
 
 
@@ -698,8 +702,8 @@ def _grades_statement(count: int):
 # psycopg re-parses every statement longer than 4,096 characters on each execution (its query
 # cache skips them); a 20-slot VALUES list is longer, and parsing it was a third of a
 # submission's CPU. A slot graded blank gets JSON null as its answer, as ``_response_row`` says.
-_GRADES_FROM_ARRAYS = (
-    text(
+_GRADES_FROM_ARRAYS = CursorStatement(
+    lambda dialect: text(
         "INSERT INTO response (attempt_id, slot, version_id, answer, client_seq, saved_at, "
         "fraction, score, max_score, detail) "
         "SELECT :attempt_id, g.slot, g.version_id, 'null'::jsonb, g.client_seq, :saved_at, "
@@ -712,9 +716,7 @@ _GRADES_FROM_ARRAYS = (
         "ON CONFLICT (attempt_id, slot) DO UPDATE SET fraction = excluded.fraction, "
         "score = excluded.score, max_score = excluded.max_score, detail = excluded.detail "
         "WHERE response.client_seq = excluded.client_seq"
-    )
-    .bindparams(bindparam("saved_at", type_=Response.__table__.c.saved_at.type))
-    .execution_options(preserve_rowcount=True)
+    ).bindparams(bindparam("saved_at", type_=Response.__table__.c.saved_at.type))
 )
 
 
@@ -738,16 +740,12 @@ def _write_grades(session: Session, attempt_id: int, grading: _Grading, now: dat
             # As the JSON column would store them (a detail of None is JSON null).
             "details": [json.dumps(row["detail"]) for row in rows],
         }
-        return connection.execute(_GRADES_FROM_ARRAYS, arrays).rowcount
-    params: dict[str, Any] = {}
+        return _GRADES_FROM_ARRAYS.rowcount(connection, arrays)
+    params: dict[str, Any] = {"attempt_id": attempt_id, "saved_at": now}
     for n, row in enumerate(grading.rows):
-        slot = row["slot"]
-        values = _response_row(
-            attempt_id, slot, row["version_id"], None, grading.seen.get(slot, 0), now
-        )
-        values.update((name, row[name]) for name in _GRADE_COLUMNS)
-        params.update((f"{name}_{n}", value) for name, value in values.items())
-    return connection.execute(_grades_statement(len(grading.rows)), params).rowcount
+        values = dict(row, client_seq=grading.seen.get(row["slot"], 0))
+        params.update((f"{name}_{n}", values[name]) for name in _GRADED_ROW_COLUMNS)
+    return _grades_statement(len(grading.rows)).rowcount(connection, params)
 
 
 def past_grace(

@@ -11,6 +11,7 @@ from flask import abort
 from flask_login import current_user
 from sqlalchemy import Connection, and_, bindparam, select
 
+from quizapp.database import CursorStatement
 from quizapp.extensions import db
 from quizapp.models import (
     Assignment,
@@ -134,6 +135,9 @@ _AUTOSAVE_TARGET = (
 )
 
 
+_AUTOSAVE_TARGET_ON_CURSOR = CursorStatement(lambda dialect: _AUTOSAVE_TARGET)
+
+
 def own_attempt_for_autosave(
     connection: Connection,
     public_id: str,
@@ -159,7 +163,7 @@ def own_attempt_for_autosave(
         "user_id": sign_in[0],
         "generation": sign_in[1],
     }
-    row = connection.execute(_AUTOSAVE_TARGET, parameters).first()
+    row = _AUTOSAVE_TARGET_ON_CURSOR.first(connection, parameters)
     if row is None:
         return None
     return AutosaveTarget(
