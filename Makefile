@@ -59,7 +59,7 @@ test-sqlite: $(VENV)/.test
 bench: $(VENV)/.test
 	@sh scripts/ensure-postgres.sh
 	@for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
-	@for f in bench/load.py bench/large_data.py bench/requests.py; do echo "== $$f (PostgreSQL)"; $(BIN)/python $$f --backend postgresql || exit 1; done
+	@for f in bench/load.py bench/large_data.py bench/request_costs.py; do echo "== $$f (PostgreSQL)"; $(BIN)/python $$f --backend postgresql || exit 1; done
 
 bench-load: $(VENV)/.test
 	@sh scripts/ensure-postgres.sh

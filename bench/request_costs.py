@@ -29,7 +29,7 @@ Every answer must be 200 (and every save ``"saved": true``), or the run stops wi
 a figure for refusals would be worse than none. The last line of output is one JSON object.
 Not a test: nothing is asserted here.
 
-    .venv/bin/python bench/requests.py [--backend postgresql] [--requests 150]
+    .venv/bin/python bench/request_costs.py [--backend postgresql] [--requests 150]
 """
 
 from __future__ import annotations
