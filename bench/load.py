@@ -1,7 +1,7 @@
 """Load benchmark: a whole class starts the same exam at once, autosaves 20 answers, submits.
 
-A real gunicorn (``gunicorn.conf.py``: gthread workers, defaults for this machine) serves
-quizapp on 127.0.0.1 with a fresh SQLite database (or, with ``--backend postgresql``, a fresh
+The production server (``python -m quizapp.serving``: granian with its defaults for this
+machine) serves quizapp on 127.0.0.1 with a fresh SQLite database (or, with ``--backend postgresql``, a fresh
 schema of the local PostgreSQL). N students (default 300; created with a cheap password hash,
 see bench/support/seed.py) are driven by a pool of 32 concurrent clients through the real HTTP
 API, in phases as in a classroom: everyone signs in; everyone opens the assignment and presses
@@ -11,11 +11,13 @@ Start within a few seconds (the synchronised start); then each student autosaves
 Every save the server acknowledged is then looked up in the database: ``lost`` counts those
 missing or older there (must be 0).
 
-The ceiling, measured in the same run: the same gunicorn settings serving a bare Flask app
+The ceiling, measured in the same run: the same server settings serving a bare Flask app
 whose endpoint inserts one row (sqlite3, or psycopg for PostgreSQL), driven by the same client
 pool with as many requests, once before quizapp and once after (a shared machine's speed drifts
 within a run: here the second ceiling is usually the faster). ``ratio`` = quizapp's answers per
-second / the mean of the two ceilings' rows per second. The last line of output is one JSON object. Not a test: nothing is asserted here.
+second / the mean of the two ceilings' rows per second. The clients (bench/support/client.py)
+run on the server's own cores, so they are written to cost little; the output gives their CPU
+per request. The last line of output is one JSON object. Not a test: nothing is asserted.
 
     .venv/bin/python bench/load.py [--backend postgresql] [--students 300] [--clients 32]
 """
@@ -113,7 +115,8 @@ def database_for(backend: str, workdir: Path) -> tuple[str, Callable[[], None]]:
 
 
 def run_quizapp(url: str, workdir: Path, students: int, clients: int) -> dict:
-    """Seed, serve quizapp with gunicorn, drive the class through the exam, count lost answers."""
+    """Seed, serve quizapp in production settings, drive the class through the exam, count lost
+    answers."""
     app = make_app(url, workdir / "instance")
     migrate(app)
     t0 = time.perf_counter()
@@ -132,7 +135,7 @@ def run_quizapp(url: str, workdir: Path, students: int, clients: int) -> dict:
     page: list[float] = []
     save: list[float] = []
     submit: list[float] = []
-    with Server("quizapp.wsgi:app", env, workdir / "quizapp-gunicorn.log") as server:
+    with Server("quizapp.wsgi:app", env, workdir / "quizapp-server.log") as server:
         pool = Pool(server.port, clients)
 
         def do_sign_in(student: Student, conn: Connection):
@@ -184,7 +187,7 @@ def run_quizapp(url: str, workdir: Path, students: int, clients: int) -> dict:
 
 
 def run_ceiling(url: str, workdir: Path, requests: int, clients: int, name: str) -> dict:
-    """The bare Flask + one INSERT endpoint, same gunicorn settings, same client pool."""
+    """The bare Flask + one INSERT endpoint, same server settings, same client pool."""
     target = str(workdir / f"ceiling-{name}.sqlite3") if url.startswith("sqlite") else url
     create_table(target)
     env = {"CEILING_DATABASE": target}
@@ -233,7 +236,7 @@ def main() -> None:
         try:
             print(
                 f"backend {args.backend}; {args.students} students, {args.clients} concurrent "
-                f"clients; gunicorn.conf.py defaults ({os.cpu_count()} cores)"
+                f"clients; quizapp.serving defaults ({os.cpu_count()} cores)"
             )
             # The ceiling runs before and after quizapp and counts as the mean of the two: the
             # speed of a shared machine drifts within a run, and a database busy tidying up
@@ -293,7 +296,7 @@ def main() -> None:
         f"(target ≤ {TARGET_P99_MS:.0f} ms); submit p99 {figures['submit_p99_ms']} ms"
     )
     print(
-        f"ceiling (bare Flask + one INSERT, same gunicorn; mean of before {ceiling['rates'][0]:.0f}/s "
+        f"ceiling (bare Flask + one INSERT, same server; mean of before {ceiling['rates'][0]:.0f}/s "
         f"and after {ceiling['rates'][1]:.0f}/s): {ceiling_per_s:.0f}/s, "
         f"p99 {figures['ceiling_p99_ms']} ms; ratio {ratio:.2f} (target ≥ {TARGET_RATIO})"
     )
