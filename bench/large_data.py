@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import random
 import re
 import statistics
@@ -34,9 +33,8 @@ from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.support.seed import CHEAP_HASH, PASSWORD, make_app, migrate
+from bench.support.seed import CHEAP_HASH, PASSWORD, fresh_database, make_app, migrate
 
-PG_URL = os.environ.get("QUIZAPP_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 QUESTIONS = 10_000
 STUDENTS = 2_000
 CLASSES = 60
@@ -448,22 +446,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="quizapp-large-") as tmp:
         workdir = Path(tmp)
-        drop = None
-        if args.backend == "sqlite":
-            url = f"sqlite:///{workdir / 'large.sqlite3'}"
-        else:
-            import psycopg
-
-            schema = f"bench_large_{os.getpid()}"
-            with psycopg.connect(PG_URL, autocommit=True) as conn:
-                conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-                conn.execute(f"CREATE SCHEMA {schema}")
-
-            def drop():
-                with psycopg.connect(PG_URL, autocommit=True) as conn:
-                    conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-
-            url = f"{PG_URL}?options=-csearch_path%3D{schema}"
+        url, drop = fresh_database(args.backend, workdir, "large")
         try:
             app = make_app(url, workdir / "instance", PASSWORD_HASH_METHOD=CHEAP_HASH)
             migrate(app)
@@ -493,8 +476,7 @@ def main() -> None:
 
                 db.engine.dispose()
         finally:
-            if drop:
-                drop()
+            drop()
 
     for name, value in pages.items():
         flag = "ok" if value <= PAGE_TARGET_MS else "OVER"

@@ -39,10 +39,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.support.ceiling_app import create_table
 from bench.support.client import Connection, HTTPFailure, Student
-from bench.support.seed import lost_answers, make_app, migrate, seed_class, stored_answers
+from bench.support.seed import (
+    fresh_database,
+    lost_answers,
+    make_app,
+    migrate,
+    seed_class,
+    stored_answers,
+)
 from bench.support.server import Server
 
-PG_URL = os.environ.get("QUIZAPP_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 TARGET_RATIO = 0.5
 TARGET_P99_MS = 50.0
 
@@ -94,24 +100,6 @@ class Pool:
             conn.close()
         self._connections.clear()
         self._local = threading.local()
-
-
-def database_for(backend: str, workdir: Path) -> tuple[str, Callable[[], None]]:
-    """A fresh database URL for the backend and a function that removes it."""
-    if backend == "sqlite":
-        return f"sqlite:///{workdir / 'quizapp.sqlite3'}", lambda: None
-    import psycopg
-
-    schema = f"bench_load_{os.getpid()}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-        conn.execute(f"CREATE SCHEMA {schema}")
-
-    def drop():
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-
-    return f"{PG_URL}?options=-csearch_path%3D{schema}", drop
 
 
 def run_quizapp(url: str, workdir: Path, students: int, clients: int) -> dict:
@@ -232,7 +220,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="quizapp-load-") as tmp:
         workdir = Path(tmp)
-        url, drop = database_for(args.backend, workdir)
+        url, drop = fresh_database(args.backend, workdir, "load")
         try:
             print(
                 f"backend {args.backend}; {args.students} students, {args.clients} concurrent "

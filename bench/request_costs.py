@@ -39,44 +39,23 @@ import gc
 import io
 import json
 import math
-import os
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.support.client import HTTPFailure, Reply, Student
-from bench.support.seed import Scenario, make_app, migrate, seed_class
+from bench.support.seed import Scenario, fresh_database, make_app, migrate, seed_class
 
-PG_URL = os.environ.get("QUIZAPP_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 WARM_UP = 10  # untimed requests of each kind first (students, for the first save and submit)
 CEILING_BODY = {"answer": "Bakı", "seq": 1}  # with a slot, as bench/load.py's ceiling posts
 
 
 class Refused(Exception):
     """A measured request that was not answered as a working one would be."""
-
-
-def database_for(backend: str, workdir: Path) -> tuple[str, Callable[[], None]]:
-    """A fresh database URL for the backend and a function that removes it."""
-    if backend == "sqlite":
-        return f"sqlite:///{workdir / 'quizapp.sqlite3'}", lambda: None
-    import psycopg
-
-    schema = f"bench_requests_{os.getpid()}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-        conn.execute(f"CREATE SCHEMA {schema}")
-
-    def drop():
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-
-    return f"{PG_URL}?options=-csearch_path%3D{schema}", drop
 
 
 def environ_for(method: str, path: str, body: bytes | None, headers: dict[str, str]) -> dict:
@@ -345,7 +324,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="quizapp-requests-") as tmp:
         workdir = Path(tmp)
-        url, drop = database_for(args.backend, workdir)
+        url, drop = fresh_database(args.backend, workdir, "requests")
         try:
             results = measure(args.backend, args.requests, workdir, url)
         except (Refused, HTTPFailure) as exc:

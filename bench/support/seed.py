@@ -8,11 +8,13 @@ cost, so the server checks it at that cost. Sign-in is measured apart from start
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+PG_URL = os.environ.get("QUIZAPP_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 CHEAP_HASH = "scrypt:1024:8:1"
 PASSWORD = "river-cedar-lantern"
 
@@ -25,6 +27,25 @@ class Scenario:
     logins: list[str]
     answers: dict[int, Any]  # slot → a valid answer (the questions are not shuffled)
     password: str = PASSWORD
+
+
+def fresh_database(backend: str, workdir: Path, name: str) -> tuple[str, Callable[[], None]]:
+    """A fresh database URL for the backend (a SQLite file in ``workdir``, or a new schema
+    ``bench_<name>_<pid>`` of the local PostgreSQL) and a function that removes it."""
+    if backend == "sqlite":
+        return f"sqlite:///{workdir / f'{name}.sqlite3'}", lambda: None
+    import psycopg
+
+    schema = f"bench_{name}_{os.getpid()}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        conn.execute(f"CREATE SCHEMA {schema}")
+
+    def drop():
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+    return f"{PG_URL}?options=-csearch_path%3D{schema}", drop
 
 
 def make_app(database_url: str, instance: Path, **config):

@@ -26,6 +26,13 @@ def _session_cookie_header(response) -> str:
     return header
 
 
+def set_active(app, user_id: int, active: bool) -> None:
+    """Deactivate or reactivate an account, as an admin would."""
+    with app.app_context():
+        db.session.get(User, user_id).is_active = active
+        db.session.commit()
+
+
 def test_session_cookie_is_httponly_and_samesite_lax(client, world):
     response = sign_in(client, world.student, STUDENT_PASSWORD)
     header = _session_cookie_header(response)
@@ -143,13 +150,9 @@ def test_autosave_checks_the_sign_in_as_every_route_does(app, client, world, mon
 
     login_as(client, world.student)
     headers = {"X-CSRFToken": csrf_token(client, "/account/password")}
-    with app.app_context():
-        db.session.get(User, world.student_id).is_active = False
-        db.session.commit()
+    set_active(app, world.student_id, False)
     assert client.post(url, json=body, headers=headers).status_code == 401
-    with app.app_context():
-        db.session.get(User, world.student_id).is_active = True
-        db.session.commit()
+    set_active(app, world.student_id, True)
     assert client.post(url, json=body, headers=headers).status_code == 409  # back in
 
     import quizapp.web.security as security
@@ -201,13 +204,9 @@ def test_submission_checks_the_sign_in_as_every_route_does(app, client, world):
 
     login_as(client, world.student)
     headers = {"X-CSRFToken": csrf_token(client, "/account/password")}
-    with app.app_context():
-        db.session.get(User, world.student_id).is_active = False
-        db.session.commit()
+    set_active(app, world.student_id, False)
     assert client.post(url, json={}, headers=headers).status_code == 401
-    with app.app_context():
-        db.session.get(User, world.student_id).is_active = True
-        db.session.commit()
+    set_active(app, world.student_id, True)
 
     for other in (world.teacher, world.classmate, world.other_student):
         visitor = app.test_client()
