@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, or_, select, text, update
+from sqlalchemy import Connection, Integer, and_, bindparam, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -544,10 +544,9 @@ _STORED_ANSWERS = CursorStatement(
 )
 
 
-def _grade(session: Session, attempt: Attempt | AutosaveTarget) -> _Grading:
-    # On the session's connection (the same transaction), without the ORM's and Core's
-    # per-statement work: a whole class submits at once.
-    connection = session.connection()
+def _grade(connection: Connection, attempt: Attempt | AutosaveTarget) -> _Grading:
+    # Without the ORM's and Core's per-statement work (a whole class submits at once); on a
+    # session's connection, in its transaction.
     versions = versions_essentials(connection, [entry["version_id"] for entry in attempt.layout])
     stored = {row.slot: row for row in _STORED_ANSWERS.all(connection, {"attempt_id": attempt.id})}
     rows = []
@@ -602,11 +601,11 @@ def submit_attempt(
     if attempt.state != "in_progress":
         return attempt
     attempt_id = attempt.id  # read now: ending a deferred transaction expires the attempt
-    grading = _grade(session, attempt)
+    grading = _grade(session.connection(), attempt)
     begin_write_phase(session)
     closed = _close(session, attempt_id, grading, now, by)
     if closed and _write_grades(session, attempt_id, grading, now) != len(grading.rows):
-        grading = _grade(session, attempt)
+        grading = _grade(session.connection(), attempt)
         _write_grades(session, attempt_id, grading, now)
         session.connection().execute(
             _RESCORE_ATTEMPT,
@@ -702,22 +701,104 @@ def _grades_statement(count: int) -> CursorStatement:
 # psycopg re-parses every statement longer than 4,096 characters on each execution (its query
 # cache skips them); a 20-slot VALUES list is longer, and parsing it was a third of a
 # submission's CPU. A slot graded blank gets JSON null as its answer, as ``_response_row`` says.
-_GRADES_FROM_ARRAYS = CursorStatement(
-    lambda dialect: text(
-        "INSERT INTO response (attempt_id, slot, version_id, answer, client_seq, saved_at, "
-        "fraction, score, max_score, detail) "
-        "SELECT :attempt_id, g.slot, g.version_id, 'null'::jsonb, g.client_seq, :saved_at, "
-        "g.fraction, g.score, g.max_score, g.detail::jsonb "
-        "FROM unnest(CAST(:slots AS integer[]), CAST(:version_ids AS integer[]), "
-        "CAST(:client_seqs AS integer[]), CAST(:fractions AS double precision[]), "
-        "CAST(:scores AS double precision[]), CAST(:max_scores AS double precision[]), "
-        "CAST(:details AS text[])) "
-        "AS g(slot, version_id, client_seq, fraction, score, max_score, detail) "
-        "ON CONFLICT (attempt_id, slot) DO UPDATE SET fraction = excluded.fraction, "
-        "score = excluded.score, max_score = excluded.max_score, detail = excluded.detail "
-        "WHERE response.client_seq = excluded.client_seq"
-    ).bindparams(bindparam("saved_at", type_=Response.__table__.c.saved_at.type))
+_GRADES_FROM_ARRAYS_SQL = (
+    "INSERT INTO response (attempt_id, slot, version_id, answer, client_seq, saved_at, "
+    "fraction, score, max_score, detail) "
+    "SELECT :attempt_id, g.slot, g.version_id, 'null'::jsonb, g.client_seq, :saved_at, "
+    "g.fraction, g.score, g.max_score, g.detail::jsonb "
+    "FROM unnest(CAST(:slots AS integer[]), CAST(:version_ids AS integer[]), "
+    "CAST(:client_seqs AS integer[]), CAST(:fractions AS double precision[]), "
+    "CAST(:scores AS double precision[]), CAST(:max_scores AS double precision[]), "
+    "CAST(:details AS text[])) "
+    "AS g(slot, version_id, client_seq, fraction, score, max_score, detail) {only_if} "
+    "ON CONFLICT (attempt_id, slot) DO UPDATE SET fraction = excluded.fraction, "
+    "score = excluded.score, max_score = excluded.max_score, detail = excluded.detail "
+    "WHERE response.client_seq = excluded.client_seq"
 )
+_SAVED_AT = bindparam("saved_at", type_=Response.__table__.c.saved_at.type)
+_GRADES_FROM_ARRAYS = CursorStatement(
+    lambda dialect: text(_GRADES_FROM_ARRAYS_SQL.format(only_if="")).bindparams(_SAVED_AT)
+)
+
+
+def _with_grades(change_attempt: str):
+    """PostgreSQL: ``change_attempt`` (an UPDATE of the attempt … RETURNING id) and the grades
+    upsert in one statement, the grades written only if the attempt row was changed; its one
+    row says how many attempts were changed and how many grades written."""
+    sql = (
+        f"WITH changed AS ({change_attempt}), graded AS ("
+        + _GRADES_FROM_ARRAYS_SQL.format(only_if="WHERE EXISTS (SELECT 1 FROM changed)")
+        + " RETURNING 1) SELECT (SELECT count(*) FROM changed) AS changed, "
+        "(SELECT count(*) FROM graded) AS graded"
+    )
+    return CursorStatement(
+        lambda dialect: (
+            text(sql)
+            .bindparams(_SAVED_AT, bindparam("now", type_=_ATTEMPTS.c.submitted_at.type))
+            .columns(changed=Integer, graded=Integer)
+        )
+    )
+
+
+# PostgreSQL's submission in one statement: closed if still in progress, and graded.
+_CLOSE_AND_GRADE = _with_grades(
+    "UPDATE attempt SET score = :new_score, max_score = :new_max_score, state = 'submitted', "
+    "submitted_at = :now, submitted_by = :by WHERE id = :attempt_id AND state = 'in_progress' "
+    "RETURNING id"
+)
+# … and graded again from the answers as frozen by the close (see ``submit_in_one_statement``).
+_RESCORE_AND_GRADE = _with_grades(
+    "UPDATE attempt SET score = :new_score, max_score = :new_max_score "
+    "WHERE id = :attempt_id AND state = 'submitted' AND submitted_at = :now RETURNING id"
+)
+
+
+def _grade_arrays(attempt_id: int, grading: _Grading, now: datetime) -> dict[str, Any]:
+    """The parameters of the PostgreSQL grades upsert: each column's values as an array."""
+    rows = grading.rows
+    return {
+        "attempt_id": attempt_id,
+        "saved_at": now,
+        "slots": [row["slot"] for row in rows],
+        "version_ids": [row["version_id"] for row in rows],
+        "client_seqs": [grading.seen.get(row["slot"], 0) for row in rows],
+        "fractions": [row["fraction"] for row in rows],
+        "scores": [row["score"] for row in rows],
+        "max_scores": [row["max_score"] for row in rows],
+        # As the JSON column would store them (a detail of None is JSON null).
+        "details": [json.dumps(row["detail"]) for row in rows],
+    }
+
+
+def submit_in_one_statement(
+    connection: Connection,
+    attempt: AutosaveTarget,
+    by: str = "student",
+    now: datetime | None = None,
+) -> None:
+    """PostgreSQL, on an ``autocommit_connection``: ``submit_attempt`` in three round trips
+    instead of six (no BEGIN, no COMMIT; the close and the grades are one statement, atomic by
+    itself). The same steps and guards: grading before the close; the close only if the
+    attempt is in progress (the row lock makes an autosave wait and then see it closed); the
+    grades only for the answers graded. An autosave that landed between the grading and the
+    close is seen as a grade not written: the attempt is graded again from the answers the close
+    froze, and its score and grades rewritten in one statement."""
+    now = now or utcnow()
+    if attempt.state != "in_progress":
+        return
+    grading = _grade(connection, attempt)
+    outcome = _CLOSE_AND_GRADE.first(
+        connection,
+        _grade_arrays(attempt.id, grading, now)
+        | {"new_score": grading.score, "new_max_score": grading.max_score, "now": now, "by": by},
+    )
+    if outcome.changed and outcome.graded != len(grading.rows):
+        grading = _grade(connection, attempt)
+        _RESCORE_AND_GRADE.first(
+            connection,
+            _grade_arrays(attempt.id, grading, now)
+            | {"new_score": grading.score, "new_max_score": grading.max_score, "now": now},
+        )
 
 
 def _write_grades(session: Session, attempt_id: int, grading: _Grading, now: datetime) -> int:
@@ -727,20 +808,7 @@ def _write_grades(session: Session, attempt_id: int, grading: _Grading, now: dat
         return 0
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        rows = grading.rows
-        arrays = {
-            "attempt_id": attempt_id,
-            "saved_at": now,
-            "slots": [row["slot"] for row in rows],
-            "version_ids": [row["version_id"] for row in rows],
-            "client_seqs": [grading.seen.get(row["slot"], 0) for row in rows],
-            "fractions": [row["fraction"] for row in rows],
-            "scores": [row["score"] for row in rows],
-            "max_scores": [row["max_score"] for row in rows],
-            # As the JSON column would store them (a detail of None is JSON null).
-            "details": [json.dumps(row["detail"]) for row in rows],
-        }
-        return _GRADES_FROM_ARRAYS.rowcount(connection, arrays)
+        return _GRADES_FROM_ARRAYS.rowcount(connection, _grade_arrays(attempt_id, grading, now))
     params: dict[str, Any] = {"attempt_id": attempt_id, "saved_at": now}
     for n, row in enumerate(grading.rows):
         values = dict(row, client_seq=grading.seen.get(row["slot"], 0))

@@ -313,3 +313,69 @@ def test_an_answer_saved_between_grading_and_closing_is_graded(setting, app, mon
             )
         )
         assert graded == len(closed.layout)
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_the_one_statement_submission_grades_an_answer_saved_after_its_grading(
+    setting, app, monkeypatch
+):
+    """PostgreSQL's API submission (close and grades in one statement): an autosave that lands
+    between the grading and the close is seen as a grade not written, and the attempt is
+    graded again from the answers the close froze — score and grades both rewritten."""
+    import threading
+
+    from sqlalchemy.orm import Session
+
+    from quizapp.database import autocommit_connection
+    from quizapp.quizzes import attempts
+    from quizapp.web.access import own_attempt_for_autosave
+
+    attempt = start_attempt(db.session, setting["quiz"], setting["student"], setting["assignment"])
+    db.session.commit()
+    attempt_id, public_id = attempt.id, attempt.public_id
+    student = (setting["student"].id, setting["student"].session_generation)
+    slot, answer = next(perfect_answers(attempt))
+    points = next(e["points"] for e in attempt.layout if e["slot"] == slot)
+    db.session.close()
+    engine = db.engine
+    graded_first = attempts._grade
+    saved: list = []
+
+    def save_in_another_request():
+        with app.app_context(), Session(engine) as other:
+            result = save_answer(
+                other, other.get(Attempt, attempt_id), slot, answer, seq=1, grace_seconds=5
+            )
+            other.commit()
+            saved.append(result.applied)
+
+    def grading_then_a_save_lands(connection, target):
+        grading = graded_first(connection, target)
+        if not saved:
+            saver = threading.Thread(target=save_in_another_request)
+            saver.start()
+            saver.join(timeout=20)
+        return grading
+
+    monkeypatch.setattr(attempts, "_grade", grading_then_a_save_lands)
+    with app.app_context(), autocommit_connection() as connection:
+        target = own_attempt_for_autosave(connection, public_id, sign_in=student)
+        attempts.submit_in_one_statement(connection, target)
+        again = own_attempt_for_autosave(connection, public_id, sign_in=student)
+        attempts.submit_in_one_statement(connection, again)  # closed: nothing more happens
+    assert saved == [True]
+
+    with Session(engine) as check:
+        stored = check.scalar(
+            select(Response).where(Response.attempt_id == attempt_id, Response.slot == slot)
+        )
+        closed = check.get(Attempt, attempt_id)
+        assert (stored.client_seq, stored.answer) == (1, answer)
+        assert stored.score == points and stored.fraction == 1
+        assert closed.state == "submitted" and closed.score == points
+        graded = check.scalar(
+            select(func.count()).where(
+                Response.attempt_id == attempt_id, Response.max_score.is_not(None)
+            )
+        )
+        assert graded == len(closed.layout)
