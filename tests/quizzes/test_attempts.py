@@ -259,60 +259,80 @@ def test_a_save_during_submission_waits_and_is_refused(setting, app):
         assert stored.client_seq == 0 and stored.answer is None and stored.score == 0
 
 
-def test_an_answer_saved_between_grading_and_closing_is_graded(setting, app, monkeypatch):
-    """A submission grades before it takes the write lock; an autosave that lands in between
-    is not lost from the grade: the attempt is graded again once it is closed."""
-    import threading
+class LateSave:
+    """An attempt just started, one right answer for one of its slots, and a save of that
+    answer made in another request (its own session) when ``land()`` is called."""
 
-    from sqlalchemy.orm import Session
+    def __init__(self, setting, app):
+        attempt = start_attempt(
+            db.session, setting["quiz"], setting["student"], setting["assignment"]
+        )
+        db.session.commit()
+        self.app = app
+        self.attempt_id, self.public_id = attempt.id, attempt.public_id
+        self.slot, self.answer = next(perfect_answers(attempt))
+        self.points = next(e["points"] for e in attempt.layout if e["slot"] == self.slot)
+        self.saved: list[bool] = []
+        db.session.close()  # this test's own session holds no transaction while others run
 
-    from quizapp.quizzes import attempts
+    def land(self) -> None:
+        """Save the answer in another request, now, and wait for it."""
+        import threading
 
-    attempt = start_attempt(db.session, setting["quiz"], setting["student"], setting["assignment"])
-    db.session.commit()
-    attempt_id, public_id = attempt.id, attempt.public_id
-    slot, answer = next(perfect_answers(attempt))
-    points = next(e["points"] for e in attempt.layout if e["slot"] == slot)
-    db.session.close()
-    engine = db.engine
-    graded_first = attempts.begin_write_phase
-    saved: list = []
+        from sqlalchemy.orm import Session
 
-    def save_in_another_request():
-        with app.app_context(), Session(engine) as other:
-            result = save_answer(
-                other, other.get(Attempt, attempt_id), slot, answer, seq=1, grace_seconds=5
-            )
-            other.commit()
-            saved.append(result.applied)
+        def save_in_another_request():
+            with self.app.app_context(), Session(db.engine) as other:
+                attempt = other.get(Attempt, self.attempt_id)
+                result = save_answer(other, attempt, self.slot, self.answer, 1, grace_seconds=5)
+                other.commit()
+                self.saved.append(result.applied)
 
-    def grading_done_then_a_save_lands(session):
-        graded_first(session)
         saver = threading.Thread(target=save_in_another_request)
         saver.start()
         saver.join(timeout=20)
 
+    def assert_graded_with_it(self) -> None:
+        """The late answer is stored, graded and counted in the attempt's score."""
+        from sqlalchemy.orm import Session
+
+        assert self.saved == [True]  # the save landed between the grading and the closing
+        with Session(db.engine) as check:
+            stored = check.scalar(
+                select(Response).where(
+                    Response.attempt_id == self.attempt_id, Response.slot == self.slot
+                )
+            )
+            closed = check.get(Attempt, self.attempt_id)
+            assert (stored.client_seq, stored.answer) == (1, self.answer)
+            assert stored.score == self.points and stored.fraction == 1
+            assert closed.state == "submitted" and closed.score == self.points
+            graded = check.scalar(
+                select(func.count()).where(
+                    Response.attempt_id == self.attempt_id, Response.max_score.is_not(None)
+                )
+            )
+            assert graded == len(closed.layout)
+
+
+def test_an_answer_saved_between_grading_and_closing_is_graded(setting, app, monkeypatch):
+    """A submission grades before it takes the write lock; an autosave that lands in between
+    is not lost from the grade: the attempt is graded again once it is closed."""
+    from quizapp.quizzes import attempts
+
+    late = LateSave(setting, app)
+    graded_first = attempts.begin_write_phase
+
+    def grading_done_then_a_save_lands(session):
+        graded_first(session)
+        late.land()
+
     monkeypatch.setattr(attempts, "begin_write_phase", grading_done_then_a_save_lands)
     # The API's submission, as a request runs it (on SQLite its reads begin deferred).
-    with app.test_request_context(f"/api/attempts/{public_id}/submit", method="POST"):
-        submit_attempt(db.session, db.session.get(Attempt, attempt_id))
+    with app.test_request_context(f"/api/attempts/{late.public_id}/submit", method="POST"):
+        submit_attempt(db.session, db.session.get(Attempt, late.attempt_id))
         db.session.commit()
-    assert saved == [True]  # the save landed between the grading and the closing
-
-    with Session(engine) as check:
-        stored = check.scalar(
-            select(Response).where(Response.attempt_id == attempt_id, Response.slot == slot)
-        )
-        closed = check.get(Attempt, attempt_id)
-        assert (stored.client_seq, stored.answer) == (1, answer)
-        assert stored.score == points and stored.fraction == 1
-        assert closed.state == "submitted" and closed.score == points
-        graded = check.scalar(
-            select(func.count()).where(
-                Response.attempt_id == attempt_id, Response.max_score.is_not(None)
-            )
-        )
-        assert graded == len(closed.layout)
+    late.assert_graded_with_it()
 
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
@@ -322,60 +342,24 @@ def test_the_one_statement_submission_grades_an_answer_saved_after_its_grading(
     """PostgreSQL's API submission (close and grades in one statement): an autosave that lands
     between the grading and the close is seen as a grade not written, and the attempt is
     graded again from the answers the close froze — score and grades both rewritten."""
-    import threading
-
-    from sqlalchemy.orm import Session
-
     from quizapp.database import autocommit_connection
     from quizapp.quizzes import attempts
     from quizapp.web.access import own_attempt_for_autosave
 
-    attempt = start_attempt(db.session, setting["quiz"], setting["student"], setting["assignment"])
-    db.session.commit()
-    attempt_id, public_id = attempt.id, attempt.public_id
     student = (setting["student"].id, setting["student"].session_generation)
-    slot, answer = next(perfect_answers(attempt))
-    points = next(e["points"] for e in attempt.layout if e["slot"] == slot)
-    db.session.close()
-    engine = db.engine
+    late = LateSave(setting, app)
     graded_first = attempts._grade
-    saved: list = []
-
-    def save_in_another_request():
-        with app.app_context(), Session(engine) as other:
-            result = save_answer(
-                other, other.get(Attempt, attempt_id), slot, answer, seq=1, grace_seconds=5
-            )
-            other.commit()
-            saved.append(result.applied)
 
     def grading_then_a_save_lands(connection, target):
         grading = graded_first(connection, target)
-        if not saved:
-            saver = threading.Thread(target=save_in_another_request)
-            saver.start()
-            saver.join(timeout=20)
+        if not late.saved:
+            late.land()
         return grading
 
     monkeypatch.setattr(attempts, "_grade", grading_then_a_save_lands)
     with app.app_context(), autocommit_connection() as connection:
-        target = own_attempt_for_autosave(connection, public_id, sign_in=student)
+        target = own_attempt_for_autosave(connection, late.public_id, sign_in=student)
         attempts.submit_in_one_statement(connection, target)
-        again = own_attempt_for_autosave(connection, public_id, sign_in=student)
+        again = own_attempt_for_autosave(connection, late.public_id, sign_in=student)
         attempts.submit_in_one_statement(connection, again)  # closed: nothing more happens
-    assert saved == [True]
-
-    with Session(engine) as check:
-        stored = check.scalar(
-            select(Response).where(Response.attempt_id == attempt_id, Response.slot == slot)
-        )
-        closed = check.get(Attempt, attempt_id)
-        assert (stored.client_seq, stored.answer) == (1, answer)
-        assert stored.score == points and stored.fraction == 1
-        assert closed.state == "submitted" and closed.score == points
-        graded = check.scalar(
-            select(func.count()).where(
-                Response.attempt_id == attempt_id, Response.max_score.is_not(None)
-            )
-        )
-        assert graded == len(closed.layout)
+    late.assert_graded_with_it()
