@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import random
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,7 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from quizapp.caching import remember
-from quizapp.database import CursorStatement, begin_write_phase
+from quizapp.database import CursorStatement, autocommit_connection, begin_write_phase
 from quizapp.models import (
     Assignment,
     Attempt,
@@ -768,6 +769,20 @@ def _grade_arrays(attempt_id: int, grading: _Grading, now: datetime) -> dict[str
         # As the JSON column would store them (a detail of None is JSON null).
         "details": [json.dumps(row["detail"]) for row in rows],
     }
+
+
+def submit_as_read(
+    session: Session, read: Callable[[Connection], AutosaveTarget], by: str = "student"
+) -> None:
+    """Submit the attempt that ``read(connection)`` returns (the API's submission, read in one
+    query): on PostgreSQL on an ``autocommit_connection`` in three round trips
+    (``submit_in_one_statement``); elsewhere ``submit_attempt`` on the session, which the
+    caller commits."""
+    if session.get_bind().dialect.name == "postgresql":
+        with autocommit_connection() as connection:
+            submit_in_one_statement(connection, read(connection), by=by)
+    else:
+        submit_attempt(session, read(session.connection()), by=by)
 
 
 def submit_in_one_statement(

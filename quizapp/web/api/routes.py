@@ -125,12 +125,7 @@ def _save_the_long_way(connection, public_id: str, payload) -> attempt_service.S
     """Read the attempt (checking the sign-in), then every rule in turn, then write."""
     slot = payload.get("slot") if isinstance(payload, dict) else None
     valid_slot = isinstance(slot, int) and not isinstance(slot, bool)
-    target = own_attempt_for_autosave(connection, public_id, slot if valid_slot else 0)
-    if target is None:
-        _require_own_attempt(public_id)  # 401, 403 or 404, as on every student route
-        target = own_attempt_for_autosave(connection, public_id, slot if valid_slot else 0)
-        if target is None:  # signed out or deleted this very moment
-            abort(404)
+    target = _own_attempt(connection, public_id, slot if valid_slot else 0)
     if not isinstance(payload, dict):
         raise attempt_service.AttemptError("bad_json", "Send a JSON object.", status=400)
     if not valid_slot:
@@ -169,11 +164,13 @@ def _saved(result: attempt_service.SaveResult):
     return jsonify(saved_body(result))
 
 
-def _own_attempt_to_submit(connection, public_id: str) -> attempt_service.AutosaveTarget:
-    target = own_attempt_for_autosave(connection, public_id)
+def _own_attempt(connection, public_id: str, slot: int = 0) -> attempt_service.AutosaveTarget:
+    """The student's own attempt in the one query that checks the sign-in; when it finds
+    nothing, the usual checks answer 401, 403 or 404."""
+    target = own_attempt_for_autosave(connection, public_id, slot)
     if target is None:
         _require_own_attempt(public_id)  # 401, 403 or 404, as on every student route
-        target = own_attempt_for_autosave(connection, public_id)
+        target = own_attempt_for_autosave(connection, public_id, slot)
         if target is None:  # signed out or deleted this very moment
             abort(404)
     return target
@@ -214,15 +211,10 @@ def submit(public_id: str):
     in one query that also checks the session's sign-in (``own_attempt_for_autosave``, no user
     loaded); when that finds nothing, the usual checks answer 401, 403 or 404.
     """
-    if db.engine.dialect.name == "postgresql":
-        # Each statement commits by itself; the close and the grades are one statement.
-        with autocommit_connection() as connection:
-            target = _own_attempt_to_submit(connection, public_id)
-            attempt_service.submit_in_one_statement(connection, target, by="student")
-    else:
-        target = _own_attempt_to_submit(db.session.connection(), public_id)
-        attempt_service.submit_attempt(db.session, target, by="student")
-        db.session.commit()
+    attempt_service.submit_as_read(
+        db.session, lambda connection: _own_attempt(connection, public_id), by="student"
+    )
+    db.session.commit()
     # Submitted now or before: either way the answer is the same (and the attempt, expired by
     # the submission, is not read again for it).
     return jsonify(
