@@ -9,7 +9,7 @@ of each: no server, no HTTP client and no Flask test client is counted. After wa
 each kind (``--requests``, default 150):
 
 - ``autosave_known_us``: an autosave whose session cookie, CSRF token and attempt this process
-  has seen before — the fast path of quizapp/web/api/fast_autosave.py, as nearly every save of
+  has seen before — the fast path of quizapp/web/api/fast_path.py, as nearly every save of
   an exam is (the run stops if Flask dispatched any of them).
 - ``autosave_first_us``: an attempt's first autosave in a process that has not seen the
   student's cookie, token or attempt, as when a class starts an exam together: a second app on

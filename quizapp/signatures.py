@@ -73,11 +73,25 @@ class RememberingCSRFProtect(CSRFProtect):
     """Flask-WTF's CSRF protection. A JSON request's token is read from its header without
     parsing the body as a form, and a token verified before against the same session token
     is not verified again (tokens do not expire here: ``WTF_CSRF_TIME_LIMIT`` is None, and a
-    time limit, if one is set, turns the remembering off)."""
+    time limit, if one is set, turns the remembering off). A token this process signed for a
+    page is remembered as it is sent: it is good by construction, and the page's first
+    autosave, which usually reaches the same process, need not verify it."""
 
     def __init__(self, app: Flask | None = None) -> None:
         self._verified: dict[tuple, bool] = {}
         super().__init__(app)
+
+    def init_app(self, app: Flask) -> None:
+        super().init_app(app)
+        app.after_request(self._remember_issued)
+
+    def _remember_issued(self, response):
+        config = current_app.config
+        field = config["WTF_CSRF_FIELD_NAME"]
+        issued, session_token = g.get(field), session.get(field)
+        if config["WTF_CSRF_TIME_LIMIT"] is None and issued and session_token:
+            remember(self._verified, self._key(issued, session_token), True, _LIMIT)
+        return response
 
     def _get_csrf_token(self):
         if request.mimetype in FORM_MIMETYPES:

@@ -22,7 +22,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from quizapp.caching import remember
-from quizapp.database import CursorStatement, autocommit_connection, begin_write_phase
+from quizapp.database import (
+    CursorStatement,
+    autocommit_connection,
+    begin_write_phase,
+    late_write_connection,
+)
 from quizapp.models import (
     Assignment,
     Attempt,
@@ -282,6 +287,9 @@ class AutosaveTarget:
     deadline_at: datetime | None
     layout: list[dict[str, Any]]
     slot_checked: bool  # the slot's answer was checked (instant feedback) and is final
+    # The stored answers by slot (each with slot, client_seq and answer), when the submission
+    # read them with the attempt (``quizapp.web.access.own_attempt_with_answers``).
+    answers: dict[int, Any] | None = None
 
 
 def refuse_closed(state: str, submitted_by: str | None) -> None:
@@ -446,6 +454,11 @@ def knows_layout(public_id: str) -> bool:
     return public_id in _app_cache("quizapp_layouts")
 
 
+def known_layout(public_id: str) -> tuple[int, list[dict[str, Any]]] | None:
+    """The attempt's id and layout if this server has kept them (``remember_layout``)."""
+    return _app_cache("quizapp_layouts").get(public_id)
+
+
 def quick_save(
     connection: Connection,
     public_id: str,
@@ -545,11 +558,16 @@ _STORED_ANSWERS = CursorStatement(
 )
 
 
-def _grade(connection: Connection, attempt: Attempt | AutosaveTarget) -> _Grading:
+def _grade(
+    connection: Connection, attempt: Attempt | AutosaveTarget, stored: dict[int, Any] | None = None
+) -> _Grading:
     # Without the ORM's and Core's per-statement work (a whole class submits at once); on a
-    # session's connection, in its transaction.
+    # session's connection, in its transaction. ``stored``: the answers as read already with
+    # the attempt, else read here.
     versions = versions_essentials(connection, [entry["version_id"] for entry in attempt.layout])
-    stored = {row.slot: row for row in _STORED_ANSWERS.all(connection, {"attempt_id": attempt.id})}
+    if stored is None:
+        rows = _STORED_ANSWERS.all(connection, {"attempt_id": attempt.id})
+        stored = {row.slot: row for row in rows}
     rows = []
     total = maximum = 0.0
     for entry in attempt.layout:
@@ -572,6 +590,11 @@ def _grade(connection: Connection, attempt: Attempt | AutosaveTarget) -> _Gradin
         maximum += points
     seen = {slot: row.client_seq for slot, row in stored.items()}
     return _Grading(seen, rows, round(total, 4), round(maximum, 4))
+
+
+def _answers_read(attempt: Attempt | AutosaveTarget) -> dict[int, Any] | None:
+    """The stored answers read with the attempt, if they were."""
+    return attempt.answers if isinstance(attempt, AutosaveTarget) else None
 
 
 def submit_attempt(
@@ -602,7 +625,7 @@ def submit_attempt(
     if attempt.state != "in_progress":
         return attempt
     attempt_id = attempt.id  # read now: ending a deferred transaction expires the attempt
-    grading = _grade(session.connection(), attempt)
+    grading = _grade(session.connection(), attempt, _answers_read(attempt))
     begin_write_phase(session)
     closed = _close(session, attempt_id, grading, now, by)
     if closed and _write_grades(session, attempt_id, grading, now) != len(grading.rows):
@@ -660,7 +683,7 @@ _GRADE_UPSERTS: dict[int, CursorStatement] = {}
 
 def _grades_statement(count: int) -> CursorStatement:
     """``count`` slots' grades in one statement (built once per size; SQLite — PostgreSQL takes
-    the same upsert with the rows as arrays, ``_GRADES_FROM_ARRAYS``):
+    the same upsert with the rows as one JSON array, ``_GRADES_FROM_JSON``):
 
         INSERT INTO response (…) VALUES (…), (…), …
         ON CONFLICT (attempt_id, slot) DO UPDATE SET fraction, score, max_score, detail
@@ -698,27 +721,28 @@ def _grades_statement(count: int) -> CursorStatement:
     return cached
 
 
-# PostgreSQL: the same upsert with the rows as arrays, one SQL text for any number of slots.
-# psycopg re-parses every statement longer than 4,096 characters on each execution (its query
-# cache skips them); a 20-slot VALUES list is longer, and parsing it was a third of a
-# submission's CPU. A slot graded blank gets JSON null as its answer, as ``_response_row`` says.
-_GRADES_FROM_ARRAYS_SQL = (
+# PostgreSQL: the same upsert with the rows as one JSON array, one SQL text for any number of
+# slots. psycopg re-parses every statement longer than 4,096 characters on each execution (its
+# query cache skips them); a 20-slot VALUES list is longer, and parsing it was a third of a
+# submission's CPU. One JSON parameter, not an array per column: Python's json encoder writes it
+# in a few microseconds, where psycopg's array adapters cost a tenth of the submission. A slot
+# graded blank gets JSON null as its answer, as ``_response_row`` says, and a grade without
+# detail JSON null as its detail, as the JSON column stores None.
+_GRADES_FROM_JSON_SQL = (
     "INSERT INTO response (attempt_id, slot, version_id, answer, client_seq, saved_at, "
     "fraction, score, max_score, detail) "
     "SELECT :attempt_id, g.slot, g.version_id, 'null'::jsonb, g.client_seq, :saved_at, "
-    "g.fraction, g.score, g.max_score, g.detail::jsonb "
-    "FROM unnest(CAST(:slots AS integer[]), CAST(:version_ids AS integer[]), "
-    "CAST(:client_seqs AS integer[]), CAST(:fractions AS double precision[]), "
-    "CAST(:scores AS double precision[]), CAST(:max_scores AS double precision[]), "
-    "CAST(:details AS text[])) "
-    "AS g(slot, version_id, client_seq, fraction, score, max_score, detail) {only_if} "
+    "g.fraction, g.score, g.max_score, coalesce(g.detail, 'null'::jsonb) "
+    "FROM jsonb_to_recordset(CAST(:grades AS jsonb)) "
+    "AS g(slot integer, version_id integer, client_seq integer, fraction double precision, "
+    "score double precision, max_score double precision, detail jsonb) {only_if} "
     "ON CONFLICT (attempt_id, slot) DO UPDATE SET fraction = excluded.fraction, "
     "score = excluded.score, max_score = excluded.max_score, detail = excluded.detail "
     "WHERE response.client_seq = excluded.client_seq"
 )
 _SAVED_AT = bindparam("saved_at", type_=Response.__table__.c.saved_at.type)
-_GRADES_FROM_ARRAYS = CursorStatement(
-    lambda dialect: text(_GRADES_FROM_ARRAYS_SQL.format(only_if="")).bindparams(_SAVED_AT)
+_GRADES_FROM_JSON = CursorStatement(
+    lambda dialect: text(_GRADES_FROM_JSON_SQL.format(only_if="")).bindparams(_SAVED_AT)
 )
 
 
@@ -728,7 +752,7 @@ def _with_grades(change_attempt: str):
     row says how many attempts were changed and how many grades written."""
     sql = (
         f"WITH changed AS ({change_attempt}), graded AS ("
-        + _GRADES_FROM_ARRAYS_SQL.format(only_if="WHERE EXISTS (SELECT 1 FROM changed)")
+        + _GRADES_FROM_JSON_SQL.format(only_if="WHERE EXISTS (SELECT 1 FROM changed)")
         + " RETURNING 1) SELECT (SELECT count(*) FROM changed) AS changed, "
         "(SELECT count(*) FROM graded) AS graded"
     )
@@ -754,35 +778,30 @@ _RESCORE_AND_GRADE = _with_grades(
 )
 
 
-def _grade_arrays(attempt_id: int, grading: _Grading, now: datetime) -> dict[str, Any]:
-    """The parameters of the PostgreSQL grades upsert: each column's values as an array."""
-    rows = grading.rows
-    return {
-        "attempt_id": attempt_id,
-        "saved_at": now,
-        "slots": [row["slot"] for row in rows],
-        "version_ids": [row["version_id"] for row in rows],
-        "client_seqs": [grading.seen.get(row["slot"], 0) for row in rows],
-        "fractions": [row["fraction"] for row in rows],
-        "scores": [row["score"] for row in rows],
-        "max_scores": [row["max_score"] for row in rows],
-        # As the JSON column would store them (a detail of None is JSON null).
-        "details": [json.dumps(row["detail"]) for row in rows],
-    }
+def _grades_parameters(attempt_id: int, grading: _Grading, now: datetime) -> dict[str, Any]:
+    """The parameters of the PostgreSQL grades upsert: the rows as one JSON array."""
+    seen = grading.seen
+    rows = [row | {"client_seq": seen.get(row["slot"], 0)} for row in grading.rows]
+    return {"attempt_id": attempt_id, "saved_at": now, "grades": json.dumps(rows)}
 
 
 def submit_as_read(
-    session: Session, read: Callable[[Connection], AutosaveTarget], by: str = "student"
-) -> None:
+    session: Session, read: Callable[[Connection], AutosaveTarget | None], by: str = "student"
+) -> bool:
     """Submit the attempt that ``read(connection)`` returns (the API's submission, read in one
     query): on PostgreSQL on an ``autocommit_connection`` in three round trips
     (``submit_in_one_statement``); elsewhere ``submit_attempt`` on the session, which the
-    caller commits."""
+    caller commits. False, with nothing written, when ``read`` returns None."""
     if session.get_bind().dialect.name == "postgresql":
         with autocommit_connection() as connection:
-            submit_in_one_statement(connection, read(connection), by=by)
+            attempt = read(connection)
+            if attempt is not None:
+                submit_in_one_statement(connection, attempt, by=by)
     else:
-        submit_attempt(session, read(session.connection()), by=by)
+        attempt = read(late_write_connection(session))  # graded before the write lock
+        if attempt is not None:
+            submit_attempt(session, attempt, by=by)
+    return attempt is not None
 
 
 def submit_in_one_statement(
@@ -801,17 +820,17 @@ def submit_in_one_statement(
     now = now or utcnow()
     if attempt.state != "in_progress":
         return
-    grading = _grade(connection, attempt)
+    grading = _grade(connection, attempt, attempt.answers)
     outcome = _CLOSE_AND_GRADE.first(
         connection,
-        _grade_arrays(attempt.id, grading, now)
+        _grades_parameters(attempt.id, grading, now)
         | {"new_score": grading.score, "new_max_score": grading.max_score, "now": now, "by": by},
     )
     if outcome.changed and outcome.graded != len(grading.rows):
         grading = _grade(connection, attempt)
         _RESCORE_AND_GRADE.first(
             connection,
-            _grade_arrays(attempt.id, grading, now)
+            _grades_parameters(attempt.id, grading, now)
             | {"new_score": grading.score, "new_max_score": grading.max_score, "now": now},
         )
 
@@ -823,7 +842,7 @@ def _write_grades(session: Session, attempt_id: int, grading: _Grading, now: dat
         return 0
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        return _GRADES_FROM_ARRAYS.rowcount(connection, _grade_arrays(attempt_id, grading, now))
+        return _GRADES_FROM_JSON.rowcount(connection, _grades_parameters(attempt_id, grading, now))
     params: dict[str, Any] = {"attempt_id": attempt_id, "saved_at": now}
     for n, row in enumerate(grading.rows):
         values = dict(row, client_seq=grading.seen.get(row["slot"], 0))

@@ -7,7 +7,7 @@ from flask import Flask
 from quizapp.signatures import RememberingSessionInterface
 from quizapp.web import errors, security
 from quizapp.web.admin.routes import bp as admin_bp
-from quizapp.web.api.fast_autosave import FastAutosave
+from quizapp.web.api.fast_path import FastPath
 from quizapp.web.api.routes import bp as api_bp
 from quizapp.web.auth.routes import bp as auth_bp
 from quizapp.web.bank.routes import bp as bank_bp
@@ -22,7 +22,7 @@ from quizapp.web.teacher.routes import bp as teacher_bp
 def init_app(app: Flask) -> None:
     """Register every blueprint, the error handlers and the request hooks."""
     app.session_interface = RememberingSessionInterface()
-    app.wsgi_app = FastAutosave(app, app.wsgi_app)
+    app.wsgi_app = FastPath(app, app.wsgi_app)
     for blueprint in (
         main_bp,
         auth_bp,

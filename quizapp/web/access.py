@@ -7,6 +7,8 @@ Objects outside someone's reach answer 404, so ids cannot be probed.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort
 from flask_login import current_user
 from sqlalchemy import Connection, and_, bindparam, select
@@ -137,6 +139,25 @@ _AUTOSAVE_TARGET = (
 
 _AUTOSAVE_TARGET_ON_CURSOR = CursorStatement(lambda dialect: _AUTOSAVE_TARGET)
 
+# The submission's one query: the attempt, its owner's standing and every stored answer (a row
+# per answer; one row without an answer when none is stored).
+_SUBMISSION_TARGET = CursorStatement(
+    lambda dialect: (
+        select(
+            Attempt.id,
+            Attempt.state,
+            Attempt.submitted_by,
+            Attempt.deadline_at,
+            Response.slot,
+            Response.client_seq,
+            Response.answer,
+        )
+        .join(User, User.id == Attempt.student_id)
+        .outerjoin(Response, Response.attempt_id == Attempt.id)
+        .where(Attempt.public_id == bindparam("public_id"), User.holds_session_of_student())
+    )
+)
+
 
 def own_attempt_for_autosave(
     connection: Connection,
@@ -173,6 +194,32 @@ def own_attempt_for_autosave(
         deadline_at=row.deadline_at,
         layout=row.layout,
         slot_checked=bool((row.detail or {}).get("checked")),
+    )
+
+
+def own_attempt_with_answers(
+    connection: Connection,
+    public_id: str,
+    known: tuple[int, list[dict[str, Any]]],
+    sign_in: tuple[int, int],
+) -> AutosaveTarget | None:
+    """The signed-in student's own attempt with its stored answers, for the submission a whole
+    class sends at once: one query, which checks the sign-in as ``own_attempt_for_autosave``
+    does, where ``known`` (the attempt's id and layout, as this server kept them; they never
+    change) saves reading the layout. None when anything does not match."""
+    parameters = {"public_id": public_id, "user_id": sign_in[0], "generation": sign_in[1]}
+    rows = _SUBMISSION_TARGET.all(connection, parameters)
+    if not rows or rows[0].id != known[0]:
+        return None
+    first = rows[0]
+    return AutosaveTarget(
+        id=first.id,
+        state=first.state,
+        submitted_by=first.submitted_by,
+        deadline_at=first.deadline_at,
+        layout=known[1],
+        slot_checked=False,
+        answers={row.slot: row for row in rows if row.slot is not None},
     )
 
 

@@ -350,8 +350,8 @@ def test_the_one_statement_submission_grades_an_answer_saved_after_its_grading(
     late = LateSave(setting, app)
     graded_first = attempts._grade
 
-    def grading_then_a_save_lands(connection, target):
-        grading = graded_first(connection, target)
+    def grading_then_a_save_lands(connection, target, stored=None):
+        grading = graded_first(connection, target, stored)
         if not late.saved:
             late.land()
         return grading
@@ -362,4 +362,37 @@ def test_the_one_statement_submission_grades_an_answer_saved_after_its_grading(
         attempts.submit_in_one_statement(connection, target)
         again = own_attempt_for_autosave(connection, late.public_id, sign_in=student)
         attempts.submit_in_one_statement(connection, again)  # closed: nothing more happens
+    late.assert_graded_with_it()
+
+
+def test_a_submission_read_with_its_answers_grades_an_answer_saved_after_the_read(
+    setting, app, monkeypatch
+):
+    """The fast path's submission reads the attempt and its answers in one query
+    (``own_attempt_with_answers``) and grades from them: an autosave that lands after that
+    read is still graded, because the grading after the close reads the answers again."""
+    from quizapp.quizzes import attempts
+    from quizapp.web.access import own_attempt_with_answers
+
+    student = (setting["student"].id, setting["student"].session_generation)
+    late = LateSave(setting, app)
+    graded_first = attempts._grade
+
+    def grading_then_a_save_lands(connection, target, stored=None):
+        grading = graded_first(connection, target, stored)
+        if not late.saved:
+            assert stored is not None  # this grading used the answers read with the attempt
+            late.land()
+        return grading
+
+    monkeypatch.setattr(attempts, "_grade", grading_then_a_save_lands)
+    with app.app_context():
+        known = (late.attempt_id, db.session.get(Attempt, late.attempt_id).layout)
+        db.session.close()
+
+        def read(connection):
+            return own_attempt_with_answers(connection, late.public_id, known, student)
+
+        assert attempts.submit_as_read(db.session, read) is True
+        db.session.commit()
     late.assert_graded_with_it()

@@ -244,6 +244,8 @@ def attempt(public_id: str):
         flash("Time was up, so your saved answers were submitted.", "info")
     if attempt_row.state == "submitted":
         return redirect(url_for("student.review", public_id=public_id))
+    # The page's autosaves come next, usually to this process: keep the layout they need.
+    attempt_service.remember_layout(public_id, attempt_row.id, attempt_row.layout)
     versions, responses, views = _attempt_context(attempt_row)
     pages = max(1, math.ceil(len(views) / QUESTIONS_PER_PAGE))
     page = min(max(request.args.get("page", 1, type=int), 1), pages)

@@ -1,5 +1,5 @@
-"""The autosave that every student's page sends every few seconds, answered without Flask's
-request dispatch.
+"""The two requests a whole class sends at once — the autosave, every few seconds, and the
+submission at the end — answered without Flask's request dispatch.
 
 The session cookie and the CSRF token are taken as this process verified them before (not
 expired, not due for the session's once-a-minute idle refresh); the first time a process meets
@@ -9,12 +9,14 @@ is read once per process by the query that checks the sign-in. The body must be 
 that the input guard accepts. Then the same rules are applied, by the same functions, as on
 the ordinary path: ``signatures`` (cookie, CSRF token, HTTPS Referer rule),
 ``security.idle_state`` (idle timeout), ``security.storable_json`` (what the database can
-store), ``quick_save_payload`` (one statement that checks the sign-in, the student, the
-attempt, its deadline and the checked mark as it writes), ``security.headers_to_add``.
-Anything else — a refusal, an error, a save that the one statement does not store — goes to
-Flask untouched (the body is handed on), which answers it as always. A first save in a process
-costs one request context and one extra query more than the next (a whole class's first saves
-arrive together at the start of an exam). Measured in bench/load.py; docs/operations.md.
+store), then for a save ``quick_save_payload`` (one statement that checks the sign-in, the
+student, the attempt, its deadline and the checked mark as it writes) and for a submission
+``quick_submit`` (the API view's own submission, its read checking the sign-in), and
+``security.headers_to_add``. Anything else — a refusal, an error, a save that the one
+statement does not store, a submission whose read finds nothing — goes to Flask untouched (the
+body is handed on), which answers it as always. A first save in a process costs one request
+context and one extra query more than the next (a whole class's first saves arrive together at
+the start of an exam). Measured in bench/load.py and bench/request_costs.py; docs/operations.md.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from werkzeug.http import parse_cookie
 
 from quizapp.database import autocommit_connection
 from quizapp.signatures import csrf_header_token, referrer_problem
-from quizapp.web.api.routes import quick_save_payload, saved_body
+from quizapp.web.api.routes import quick_save_payload, quick_submit, saved_body, submitted_body
 from quizapp.web.security import (
     UnstorableInput,
     headers_to_add,
@@ -41,11 +43,11 @@ from quizapp.web.security import (
     storable_json,
 )
 
-SAVE_PATH = re.compile(r"/api/attempts/([A-Za-z0-9_-]{1,64})/answers")
+API_PATH = re.compile(r"/api/attempts/([A-Za-z0-9_-]{1,64})/(answers|submit)")
 MAX_BODY = 64 * 1024  # a typed answer is far smaller; a larger body takes the ordinary path
 
 
-class FastAutosave:
+class FastPath:
     """WSGI middleware in front of the Flask app (``app.wsgi_app``)."""
 
     def __init__(self, app: Flask, wsgi_app):
@@ -54,12 +56,12 @@ class FastAutosave:
 
     def __call__(self, environ: dict, start_response):
         if environ.get("REQUEST_METHOD") == "POST":
-            match = SAVE_PATH.fullmatch(environ.get("PATH_INFO", ""))
+            match = API_PATH.fullmatch(environ.get("PATH_INFO", ""))
             if match is not None:
                 try:
-                    answer = self._try(environ, match.group(1))
+                    answer = self._try(environ, match.group(1), match.group(2))
                 except Exception:  # never an error page from here: the ordinary path decides
-                    self.app.logger.exception("fast autosave failed; the ordinary path answers")
+                    self.app.logger.exception("fast path failed; the ordinary path answers")
                     answer = None
                 if answer is not None:
                     status, headers, body = answer
@@ -67,7 +69,7 @@ class FastAutosave:
                     return [body]
         return self.wsgi_app(environ, start_response)
 
-    def _try(self, environ: dict, public_id: str) -> tuple[str, list, bytes] | None:
+    def _try(self, environ: dict, public_id: str, action: str) -> tuple[str, list, bytes] | None:
         body = _read_body(environ)
         if body is None or environ.get("QUERY_STRING"):
             return None
@@ -75,18 +77,20 @@ class FastAutosave:
         with app.app_context():
             session = _remembered_session(app, environ)
             if session is not None and _csrf_remembered(app, environ, session):
-                return self._save(public_id, session, body)
+                return self._answer(environ, action, public_id, session, body)
         # New to this process (its first save here, or a new page's token): Flask opens the
         # session (verifying the cookie) and Flask-WTF checks the token, in a request context
         # of their own, and both are remembered; anything they refuse goes to Flask.
         with app.request_context(environ):
             if not _verified_by_flask(app):
                 return None
-            return self._save(public_id, flask_session, body)
+            return self._answer(environ, action, public_id, flask_session, body)
 
-    def _save(self, public_id: str, session, body: bytes) -> tuple[str, list, bytes] | None:
-        """Store the save if every rule allows it (in an application context); None: Flask
-        answers instead."""
+    def _answer(
+        self, environ: dict, action: str, public_id: str, session, body: bytes
+    ) -> tuple[str, list, bytes] | None:
+        """Store the save or the submission if every rule allows it (in an application
+        context); None: Flask answers instead."""
         app = self.app
         config = app.config
         sign_in = parse_sign_in(session.get("_user_id"))
@@ -100,14 +104,18 @@ class FastAutosave:
         except (UnstorableInput, ValueError):
             return None
         try:
-            with autocommit_connection() as connection:
-                result = quick_save_payload(connection, public_id, sign_in, payload)
+            if action == "submit":
+                reply = self._submit(environ, public_id, sign_in, payload)
+            else:
+                with autocommit_connection() as connection:
+                    result = quick_save_payload(connection, public_id, sign_in, payload)
+                reply = saved_body(result) if result is not None else None
         except Exception:  # database busy or away: the ordinary path answers (JSON 503)
-            app.logger.debug("fast autosave fell back to the ordinary path", exc_info=True)
+            app.logger.debug("fast path fell back to the ordinary path", exc_info=True)
             return None
-        if result is None:
+        if reply is None:
             return None
-        data = (app.json.dumps(saved_body(result), separators=(",", ":")) + "\n").encode()
+        data = (app.json.dumps(reply, separators=(",", ":")) + "\n").encode()
         headers = [
             ("Content-Type", "application/json"),
             ("Content-Length", str(len(data))),
@@ -115,6 +123,16 @@ class FastAutosave:
         ]
         headers += headers_to_add({"content-type", "content-length", "vary"}, config, True)
         return "200 OK", headers, data
+
+    def _submit(
+        self, environ: dict, public_id: str, sign_in: tuple[int, int], payload
+    ) -> dict | None:
+        """The submission (its body, like the view's, carries nothing it needs); None when its
+        read finds nothing to submit (Flask then answers 401, 403 or 404)."""
+        if not isinstance(payload, dict) or not quick_submit(public_id, sign_in):
+            return None
+        urls = self.app.url_map.bind("", script_name=environ.get("SCRIPT_NAME") or "/")
+        return submitted_body(urls.build("student.review", {"public_id": public_id}))
 
 
 def _read_body(environ: dict) -> bytes | None:

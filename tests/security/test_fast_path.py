@@ -1,14 +1,17 @@
-"""The autosave's fast path (quizapp/web/api/fast_autosave.py): a save is answered without
-Flask's dispatch — with the same answer, the same headers and the same rules; the cookie, the
-CSRF token and the attempt are verified by Flask, Flask-WTF and one query the first time a
-process meets them. Whatever it may not decide goes to Flask untouched."""
+"""The fast path (quizapp/web/api/fast_path.py): an autosave or a submission is answered
+without Flask's dispatch — with the same answer, the same headers and the same rules; the
+cookie, the CSRF token and the attempt are verified by Flask, Flask-WTF and one query the first
+time a process meets them. Whatever it may not decide goes to Flask untouched."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
+from sqlalchemy import select
 
+from quizapp.extensions import db
 from tests.security.conftest import login_as
 from tests.security.test_integrity import short_answer_page, stored
 
@@ -33,11 +36,16 @@ def saving(app, client, world):
         body = {"slot": slot, "answer": answer, "seq": seq}
         return client.post(url, json=body, headers=headers, **kwargs)
 
+    def submit(public_id: str = public_id, **kwargs):
+        headers = {"X-CSRFToken": token, **kwargs.pop("headers", {})}
+        return client.post(f"/api/attempts/{public_id}/submit", json={}, headers=headers, **kwargs)
+
     return {
         "public_id": public_id,
         "slot": slot,
         "first": first,
         "save": save,
+        "submit": submit,
         "flask": flask_requests,
     }
 
@@ -108,12 +116,12 @@ def test_a_wrong_or_missing_csrf_token_is_refused(app, saving):
 
 
 def test_an_error_on_the_fast_path_leaves_the_answer_to_flask(app, saving, monkeypatch):
-    from quizapp.web.api import fast_autosave
+    from quizapp.web.api import fast_path
 
     def broken(body):
         raise RuntimeError("a bug on the fast path")
 
-    monkeypatch.setattr(fast_autosave, "storable_json", broken)
+    monkeypatch.setattr(fast_path, "storable_json", broken)
     reply = saving["save"]("Baku", 10)
     assert reply.status_code == 200 and reply.json["saved"] is True and saving["flask"] == [1]
 
@@ -154,3 +162,127 @@ def test_a_bad_cookie_or_token_new_to_this_process_goes_to_flask(app, client, sa
     assert saving["flask"] == [1, 1]
     assert stored(app, saving["public_id"]) == before
     assert not app.extensions["quizapp_layouts"]
+
+
+SECURITY_HEADERS = (
+    "Content-Security-Policy",
+    "X-Frame-Options",
+    "X-Content-Type-Options",
+    "Referrer-Policy",
+    "Permissions-Policy",
+    "Cross-Origin-Opener-Policy",
+    "Cache-Control",
+)
+
+
+def test_a_known_submission_skips_flask_grades_and_answers_as_flask_does(app, saving, monkeypatch):
+    submitted = saving["submit"]()
+    assert submitted.status_code == 200 and saving["flask"] == []  # answered before Flask
+    review = f"/learn/attempts/{saving['public_id']}/review"
+    assert submitted.json == {"state": "submitted", "review_url": review}
+    state, score, max_score, by = stored(app, saving["public_id"])["attempt"][:4]
+    assert (state, by) == ("submitted", "student") and max_score > 0
+    graded = stored(app, saving["public_id"])["responses"][saving["slot"]]
+    assert json.loads(graded[0]) == "Ganja" and score is not None
+    for name in SECURITY_HEADERS:
+        assert submitted.headers[name] == saving["first"].headers[name], name
+    # Again, a minute later: the idle refresh sends it to Flask, whose answer is the same,
+    # and nothing is written twice.
+    before = stored(app, saving["public_id"])
+    later = time.time() + 61
+    monkeypatch.setattr(time, "time", lambda: later)
+    again = saving["submit"]()
+    assert again.status_code == 200 and saving["flask"] == [1]
+    assert again.json == submitted.json
+    assert stored(app, saving["public_id"]) == before
+
+
+def test_a_submission_the_fast_path_may_not_make_is_refused_by_flask(app, saving, world):
+    """Another student's attempt, a wrong token, an idle session: Flask answers, and nothing
+    is written."""
+    classmates = stored(app, world.classmate_attempt)
+    other = saving["submit"](world.classmate_attempt)
+    assert other.status_code == 404 and other.is_json and saving["flask"] == [1]
+    assert stored(app, world.classmate_attempt) == classmates
+    own = stored(app, saving["public_id"])
+    forged = saving["submit"](headers={"X-CSRFToken": "forged"})
+    assert forged.status_code == 400 and forged.is_json and saving["flask"] == [1, 1]
+    assert stored(app, saving["public_id"]) == own
+
+
+def test_a_known_layout_does_not_let_another_student_submit(app, saving, world):
+    """The one query that reads an attempt with its answers (once this process keeps the
+    attempt's layout) checks the sign-in too: a classmate's attempt is refused by Flask."""
+    from quizapp.models import Attempt
+    from quizapp.quizzes import attempts
+
+    with app.app_context():
+        other = db.session.scalar(
+            select(Attempt).where(Attempt.public_id == world.classmate_attempt)
+        )
+        with app.test_request_context():
+            attempts.remember_layout(other.public_id, other.id, other.layout)
+    classmates = stored(app, world.classmate_attempt)
+    refused = saving["submit"](world.classmate_attempt)
+    assert refused.status_code == 404 and refused.is_json and saving["flask"] == [1]
+    assert stored(app, world.classmate_attempt) == classmates
+
+
+def test_an_idle_session_cannot_submit(app, saving, monkeypatch):
+    own = stored(app, saving["public_id"])
+    later = time.time() + app.config["IDLE_TIMEOUT"].total_seconds() + 60
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert saving["submit"]().status_code == 401
+    assert stored(app, saving["public_id"]) == own
+
+
+def test_an_error_in_a_fast_submission_leaves_it_to_flask(app, saving, monkeypatch):
+    """The database away for a moment (or a bug) on the fast path: Flask submits instead."""
+    from quizapp.web.api import routes
+
+    calls = []
+    real = routes.attempt_service.submit_as_read
+
+    def fails_once(session, read, by="student"):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("the database went away")
+        return real(session, read, by)
+
+    monkeypatch.setattr(routes.attempt_service, "submit_as_read", fails_once)
+    reply = saving["submit"]()
+    assert reply.status_code == 200 and reply.json["state"] == "submitted"
+    assert saving["flask"] == [1] and len(calls) == 2
+    assert stored(app, saving["public_id"])["attempt"][0] == "submitted"
+
+
+def test_a_first_submission_in_a_new_process_is_verified_and_skips_flask(app, saving):
+    _forget_everything(app)
+    submitted = saving["submit"]()
+    assert submitted.status_code == 200 and submitted.json["state"] == "submitted"
+    assert saving["flask"] == []
+    assert stored(app, saving["public_id"])["attempt"][0] == "submitted"
+
+
+def test_the_page_that_served_the_quiz_prepares_its_first_autosave(app, client, world, monkeypatch):
+    """The quiz page keeps the attempt's layout and its own CSRF token (signed by this process
+    for this session, so good by construction): the page's first save, usually sent to the
+    same process, is answered without verifying anything again. Another token is still
+    verified in full."""
+    from quizapp.web.api import fast_path
+
+    verified = []
+    real = fast_path._verified_by_flask
+    monkeypatch.setattr(fast_path, "_verified_by_flask", lambda a: verified.append(1) or real(a))
+    login_as(client, world.student)
+    public_id, slot, _page, token = short_answer_page(app, client, world)
+    assert public_id in app.extensions["quizapp_layouts"]
+    url = f"/api/attempts/{public_id}/answers"
+    first = client.post(
+        url, json={"slot": slot, "answer": "Ganja", "seq": 1}, headers={"X-CSRFToken": token}
+    )
+    assert first.status_code == 200 and first.json["saved"] is True and verified == []
+    forged = client.post(
+        url, json={"slot": slot, "answer": "Baku", "seq": 2}, headers={"X-CSRFToken": "forged"}
+    )
+    assert forged.status_code == 400 and verified == [1]
