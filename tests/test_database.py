@@ -158,6 +158,51 @@ def test_a_connection_that_died_while_idle_is_replaced_unseen(app, client, monke
         assert db.session.scalar(text("SELECT pg_backend_pid()")) != pid
 
 
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_autocommit_connections_have_their_own_pool_already_in_autocommit(app):
+    """The autosave's connections: never switched to autocommit and back on a checkout (the
+    same driver connection comes back still in autocommit), never the main pool's, each
+    statement committed by itself — and disposed with the main engine."""
+    with app.app_context():
+        with autocommit_connection() as connection:
+            assert connection.engine is not db.engine
+            first = connection.connection.dbapi_connection
+            connection.execute(text("CREATE TABLE autocommit_probe (id integer)"))
+        try:
+            assert db.session.scalar(text("SELECT count(*) FROM autocommit_probe")) == 0
+            db.session.remove()
+            with autocommit_connection() as connection:
+                assert connection.connection.dbapi_connection is first
+                assert first.autocommit is True
+            with db.engine.connect() as ordinary:
+                assert ordinary.connection.dbapi_connection.autocommit is False
+        finally:
+            db.session.execute(text("DROP TABLE autocommit_probe"))
+            db.session.commit()
+            db.session.remove()
+        own_pool = connection.engine.pool
+        assert own_pool.checkedin() == 1
+        db.engine.dispose()
+        assert own_pool.checkedin() == 0
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_an_autocommit_connection_that_died_while_idle_is_replaced_unseen(app, monkeypatch):
+    import psycopg
+
+    import quizapp.database as database
+    from tests.conftest import PG_URL
+
+    with app.app_context():
+        with autocommit_connection() as connection:
+            pid = connection.execute(text("SELECT pg_backend_pid()")).scalar()
+        with psycopg.connect(PG_URL.replace("+psycopg", ""), autocommit=True) as other:
+            other.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 0.0)  # "idle for a while"
+        with autocommit_connection() as connection:
+            assert connection.execute(text("SELECT pg_backend_pid()")).scalar() != pid
+
+
 # A small table of its own: the statement's values go through the columns' types as they would
 # through Connection.execute (a timezone-aware time, a JSON document).
 _probe = sa.Table(
