@@ -12,6 +12,7 @@ held for the time of one statement, not across Python code between statements.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import namedtuple
 from collections.abc import Callable, Iterator
@@ -117,18 +118,88 @@ def init_app(app: Flask) -> None:
 
 @contextmanager
 def autocommit_connection() -> Iterator[Connection]:
-    """A pooled connection on which every statement commits by itself (no BEGIN … COMMIT)."""
+    """A connection on which every statement commits by itself (no BEGIN … COMMIT): for the
+    requests a whole class sends every few seconds (the fast path's saves and submissions).
+
+    The calling thread keeps it between requests, as a bare app keeps one connection per thread:
+    a pool checkout and return cost about as much CPU as the autosave's own statement. It is
+    given back to the pool, and a pooled one taken (and pinged, if it sat idle), when it has not
+    been used for ``PING_AFTER_IDLE_SECONDS``, when the database dropped it, when the app's
+    engine is another one, or when the work on it failed. No transaction outlives a use; a use
+    inside another in the same thread gets a pooled connection of its own."""
     from quizapp.extensions import db
 
     engine = db.engine
-    if engine.dialect.name == "sqlite":
-        # No BEGIN is sent (the driver already runs without implicit transactions), which
-        # spares switching the isolation level on every checkout.
-        with engine.connect().execution_options(quizapp_autocommit=True) as connection:
+    target = engine if engine.dialect.name == "sqlite" else autocommit_engine(engine)
+    if getattr(_thread_held, "busy", False):
+        with _autocommit(target.connect()) as connection:
             yield connection
         return
-    with autocommit_engine(engine).connect() as connection:
+    connection = _held_connection(target)
+    _thread_held.busy = True
+    try:
         yield connection
+        if connection.invalidated:  # the database dropped it (the caller saw the error)
+            raise _Dropped
+        if connection.in_transaction():  # SQLAlchemy's own bookkeeping; nothing was begun
+            connection.commit()
+    except BaseException as exc:
+        _release(target, connection)
+        if not isinstance(exc, _Dropped):
+            raise
+    finally:
+        _thread_held.busy = False
+    _thread_held.used_at = time.monotonic()
+
+
+class _Dropped(Exception):
+    """The thread's connection was invalidated during a use that otherwise succeeded."""
+
+
+_thread_held = threading.local()
+
+
+def _autocommit(connection: Connection) -> Connection:
+    # SQLite: no BEGIN is sent (the driver already runs without implicit transactions), which
+    # spares switching the isolation level; PostgreSQL: the autocommit engine's connections
+    # are in autocommit already.
+    if connection.dialect.name == "sqlite":
+        connection.execution_options(quizapp_autocommit=True)
+    return connection
+
+
+def _held_connection(target: Engine) -> Connection:
+    held = getattr(_thread_held, "connection", None)
+    if held is not None:
+        idle = time.monotonic() - _thread_held.used_at
+        fresh = idle < PING_AFTER_IDLE_SECONDS and not (held.invalidated or held.closed)
+        if held.engine is target and fresh:
+            return held
+        _release(held.engine, held)
+    connection = _thread_held.connection = _autocommit(target.connect())
+    _held_on(target).add(connection)
+    return connection
+
+
+def _held_on(engine: Engine) -> set[Connection]:
+    """The connections that threads keep of ``engine`` (closed when it is disposed)."""
+    held = getattr(engine, "_quizapp_held", None)
+    if held is None:
+        held = engine._quizapp_held = set()
+        event.listen(engine, "engine_disposed", lambda _connection: _close_held(engine))
+    return held
+
+
+def _close_held(engine: Engine) -> None:
+    for connection in list(_held_on(engine)):
+        _release(engine, connection)
+
+
+def _release(engine: Engine, connection: Connection) -> None:
+    if getattr(_thread_held, "connection", None) is connection:
+        _thread_held.connection = None
+    _held_on(engine).discard(connection)
+    connection.close()
 
 
 def autocommit_engine(engine: Engine) -> Engine:
@@ -157,9 +228,14 @@ def autocommit_engine(engine: Engine) -> Engine:
         tune_engine(found)
         # Its pool, not the engine: the engines share their events, and the engine's own
         # dispose would announce itself to this very listener again.
-        event.listen(engine, "engine_disposed", lambda _connection: found.pool.dispose())
+        event.listen(engine, "engine_disposed", lambda _connection: _dispose_pool(found))
         engine._quizapp_autocommit = found
     return found
+
+
+def _dispose_pool(engine: Engine) -> None:
+    _close_held(engine)
+    engine.pool.dispose()
 
 
 def late_write_connection(session) -> Connection:

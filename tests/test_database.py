@@ -181,9 +181,9 @@ def test_autocommit_connections_have_their_own_pool_already_in_autocommit(app):
             db.session.commit()
             db.session.remove()
         own_pool = connection.engine.pool
-        assert own_pool.checkedin() == 1
+        assert own_pool.checkedout() == 1  # kept by this thread for its next use
         db.engine.dispose()
-        assert own_pool.checkedin() == 0
+        assert connection.closed and own_pool.checkedout() == own_pool.checkedin() == 0
 
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
@@ -201,6 +201,45 @@ def test_an_autocommit_connection_that_died_while_idle_is_replaced_unseen(app, m
         monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 0.0)  # "idle for a while"
         with autocommit_connection() as connection:
             assert connection.execute(text("SELECT pg_backend_pid()")).scalar() != pid
+
+
+def test_a_thread_keeps_its_autocommit_connection_between_uses(app, monkeypatch):
+    """No pool checkout per autosave: the thread's connection serves the next use; another
+    thread, a use inside a use, a failure and a quiet spell each get a pooled one."""
+    import threading
+
+    import quizapp.database as database
+
+    with app.app_context():
+        with autocommit_connection() as first:
+            pass
+        with autocommit_connection() as again:
+            assert again is first and not again.closed
+            with autocommit_connection() as inner:
+                assert inner is not first  # a use inside a use: its own connection
+            assert not first.closed
+        elsewhere = []
+
+        def other_thread():
+            with app.app_context(), autocommit_connection() as connection:
+                elsewhere.append(connection)
+
+        worker = threading.Thread(target=other_thread)
+        worker.start()
+        worker.join()
+        assert elsewhere[0] is not first
+        with pytest.raises(RuntimeError), autocommit_connection() as failing:
+            assert failing is first
+            raise RuntimeError("the work failed")
+        assert first.closed  # given back: the next use takes a pooled one
+        with autocommit_connection() as after_failure:
+            assert after_failure is not first
+        monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 0.0)  # "idle for a while"
+        with autocommit_connection() as after_quiet:
+            assert after_quiet is not after_failure and after_failure.closed
+        with autocommit_connection() as connection:
+            connection.execute(text("SELECT 1"))  # SQLAlchemy begins its bookkeeping …
+        assert not connection.in_transaction()  # … and no transaction outlives the use
 
 
 # A small table of its own: the statement's values go through the columns' types as they would
