@@ -292,6 +292,23 @@ class LateSave:
         saver.start()
         saver.join(timeout=20)
 
+    def land_after_the_first_grading(self, monkeypatch, read_with_the_attempt=False) -> None:
+        """Make the save land right after the submission's first grading (``attempts._grade``);
+        ``read_with_the_attempt``: that grading must have used the answers read with the
+        attempt."""
+        from quizapp.quizzes import attempts
+
+        graded_first = attempts._grade
+
+        def grading_then_the_save_lands(connection, target, stored=None):
+            grading = graded_first(connection, target, stored)
+            if not self.saved:
+                assert stored is not None or not read_with_the_attempt
+                self.land()
+            return grading
+
+        monkeypatch.setattr(attempts, "_grade", grading_then_the_save_lands)
+
     def assert_graded_with_it(self) -> None:
         """The late answer is stored, graded and counted in the attempt's score."""
         from sqlalchemy.orm import Session
@@ -348,15 +365,7 @@ def test_the_one_statement_submission_grades_an_answer_saved_after_its_grading(
 
     student = (setting["student"].id, setting["student"].session_generation)
     late = LateSave(setting, app)
-    graded_first = attempts._grade
-
-    def grading_then_a_save_lands(connection, target, stored=None):
-        grading = graded_first(connection, target, stored)
-        if not late.saved:
-            late.land()
-        return grading
-
-    monkeypatch.setattr(attempts, "_grade", grading_then_a_save_lands)
+    late.land_after_the_first_grading(monkeypatch)
     with app.app_context(), autocommit_connection() as connection:
         target = own_attempt_for_autosave(connection, late.public_id, sign_in=student)
         attempts.submit_in_one_statement(connection, target)
@@ -376,16 +385,7 @@ def test_a_submission_read_with_its_answers_grades_an_answer_saved_after_the_rea
 
     student = (setting["student"].id, setting["student"].session_generation)
     late = LateSave(setting, app)
-    graded_first = attempts._grade
-
-    def grading_then_a_save_lands(connection, target, stored=None):
-        grading = graded_first(connection, target, stored)
-        if not late.saved:
-            assert stored is not None  # this grading used the answers read with the attempt
-            late.land()
-        return grading
-
-    monkeypatch.setattr(attempts, "_grade", grading_then_a_save_lands)
+    late.land_after_the_first_grading(monkeypatch, read_with_the_attempt=True)
     with app.app_context():
         known = (late.attempt_id, db.session.get(Attempt, late.attempt_id).layout)
         db.session.close()

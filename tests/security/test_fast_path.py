@@ -15,6 +15,15 @@ from quizapp.extensions import db
 from tests.security.conftest import login_as
 from tests.security.test_integrity import short_answer_page, stored
 
+SECURITY_HEADERS = (
+    "Content-Security-Policy",
+    "X-Frame-Options",
+    "X-Content-Type-Options",
+    "Referrer-Policy",
+    "Permissions-Policy",
+    "Cross-Origin-Opener-Policy",
+)
+
 
 @pytest.fixture
 def saving(app, client, world):
@@ -55,14 +64,7 @@ def test_a_known_save_skips_flask_and_answers_the_same(app, saving):
     assert later.status_code == 200 and saving["flask"] == []  # answered before Flask
     assert later.json.keys() == saving["first"].json.keys()
     assert later.json["saved"] is True and later.json["seq"] == 2
-    for name in (
-        "Content-Security-Policy",
-        "X-Frame-Options",
-        "X-Content-Type-Options",
-        "Referrer-Policy",
-        "Permissions-Policy",
-        "Cross-Origin-Opener-Policy",
-    ):
+    for name in SECURITY_HEADERS:
         assert later.headers[name] == saving["first"].headers[name], name
     assert later.headers["Cache-Control"] == "no-store"
     assert later.headers["Content-Type"] == "application/json"
@@ -164,17 +166,6 @@ def test_a_bad_cookie_or_token_new_to_this_process_goes_to_flask(app, client, sa
     assert not app.extensions["quizapp_layouts"]
 
 
-SECURITY_HEADERS = (
-    "Content-Security-Policy",
-    "X-Frame-Options",
-    "X-Content-Type-Options",
-    "Referrer-Policy",
-    "Permissions-Policy",
-    "Cross-Origin-Opener-Policy",
-    "Cache-Control",
-)
-
-
 def test_a_known_submission_skips_flask_grades_and_answers_as_flask_does(app, saving, monkeypatch):
     submitted = saving["submit"]()
     assert submitted.status_code == 200 and saving["flask"] == []  # answered before Flask
@@ -186,6 +177,7 @@ def test_a_known_submission_skips_flask_grades_and_answers_as_flask_does(app, sa
     assert json.loads(graded[0]) == "Ganja" and score is not None
     for name in SECURITY_HEADERS:
         assert submitted.headers[name] == saving["first"].headers[name], name
+    assert submitted.headers["Cache-Control"] == "no-store"
     # Again, a minute later: the idle refresh sends it to Flask, whose answer is the same,
     # and nothing is written twice.
     before = stored(app, saving["public_id"])
