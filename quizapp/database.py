@@ -215,14 +215,14 @@ def autocommit_engine(engine: Engine) -> Engine:
 
     found = getattr(engine, "_quizapp_autocommit", None)
     if found is None:
-        found = create_engine(
-            engine.url,
+        options = {
             **current_app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
-            isolation_level="AUTOCOMMIT",
-            pool_reset_on_return=None,  # nothing to roll back: no transaction is ever open
-            echo=engine.echo,
-            hide_parameters=engine.hide_parameters,
-        )
+            "isolation_level": "AUTOCOMMIT",
+            "pool_reset_on_return": None,  # nothing to roll back: no transaction is ever open
+            "echo": engine.echo,
+            "hide_parameters": engine.hide_parameters,
+        }
+        found = create_engine(engine.url, **options)
         found.dispatch = found.dispatch._join(engine.dispatch)
         found._has_events = True  # listeners may come to the main engine at any time
         tune_engine(found)
