@@ -62,16 +62,11 @@ def _begin_sqlite(connection) -> None:
     options = connection.get_execution_options()
     if options.get("quizapp_autocommit"):
         return  # pysqlite runs with isolation_level=None: every statement commits by itself
-    # Read-only work outside requests (backups), and work outside requests that writes late
-    # (``late_write_connection``), ask for a deferred BEGIN with an option.
-    reading = (
-        options.get("quizapp_read_only")
-        or options.get("quizapp_late_write")
-        or (
-            has_request_context()
-            and not g.pop("sqlite_next_immediate", False)
-            and (request.method in READ_METHODS or request.endpoint in LATE_WRITE_ENDPOINTS)
-        )
+    # Read-only work outside requests (backups) asks for a deferred BEGIN with an option.
+    reading = options.get("quizapp_read_only") or (
+        has_request_context()
+        and not g.pop("sqlite_next_immediate", False)
+        and (request.method in READ_METHODS or request.endpoint in LATE_WRITE_ENDPOINTS)
     )
     connection.info["quizapp_deferred"] = bool(reading)
     connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
@@ -238,25 +233,13 @@ def _dispose_pool(engine: Engine) -> None:
     engine.pool.dispose()
 
 
-def late_write_connection(session) -> Connection:
-    """The session's connection for work that reads and computes first and writes only after
-    ``begin_write_phase``, in a request or not (the fast path's submission has no request): on
-    SQLite a new transaction begins deferred, as for ``LATE_WRITE_ENDPOINTS``. A transaction
-    already open is used as it is."""
-    if isinstance(session, scoped_session):
-        session = session()
-    if session.in_transaction():
-        return session.connection()
-    return session.connection(execution_options={"quizapp_late_write": True})
-
-
 def begin_write_phase(session) -> None:
-    """Call before the writes of work that may have begun deferred (a GET, one of
-    ``LATE_WRITE_ENDPOINTS``, a ``late_write_connection``). On SQLite, a deferred transaction
-    cannot always take the write lock later (another writer may have committed since it
-    read), so it ends here and the next one begins IMMEDIATE. Anywhere else nothing happens:
-    PostgreSQL, transactions already immediate (the caller's unit of work stays whole)."""
-    if session.get_bind().dialect.name != "sqlite":
+    """Call before the writes of a request that may have begun deferred (a GET, or one of
+    ``LATE_WRITE_ENDPOINTS``). On SQLite, a deferred transaction cannot always take the write
+    lock later (another writer may have committed since it read), so it ends here and the next
+    one begins IMMEDIATE. Anywhere else nothing happens: PostgreSQL, transactions already
+    immediate (the caller's unit of work stays whole), work outside requests."""
+    if session.get_bind().dialect.name != "sqlite" or not has_request_context():
         return
     if isinstance(session, scoped_session):
         session = session()
@@ -264,8 +247,7 @@ def begin_write_phase(session) -> None:
         if not session.connection().info.get("quizapp_deferred"):
             return
         session.commit()
-    if has_request_context():
-        g.sqlite_next_immediate = True  # outside a request the next BEGIN is IMMEDIATE anyway
+    g.sqlite_next_immediate = True
 
 
 class CursorStatement:

@@ -26,7 +26,6 @@ from quizapp.database import (
     CursorStatement,
     autocommit_connection,
     begin_write_phase,
-    late_write_connection,
 )
 from quizapp.models import (
     Assignment,
@@ -627,11 +626,26 @@ def submit_attempt(
     attempt_id = attempt.id  # read now: ending a deferred transaction expires the attempt
     grading = _grade(session.connection(), attempt, _answers_read(attempt))
     begin_write_phase(session)
-    closed = _close(session, attempt_id, grading, now, by)
-    if closed and _write_grades(session, attempt_id, grading, now) != len(grading.rows):
-        grading = _grade(session.connection(), attempt)
-        _write_grades(session, attempt_id, grading, now)
-        session.connection().execute(
+    _close_and_grade(session.connection(), attempt_id, attempt, grading, now, by)
+    session.expire_all()
+    return attempt
+
+
+def _close_and_grade(
+    connection: Connection,
+    attempt_id: int,
+    attempt: Attempt | AutosaveTarget,
+    grading: _Grading,
+    now: datetime,
+    by: str,
+) -> None:
+    """Steps 1 and 2 of ``submit_attempt``, and the grading again if an autosave landed in
+    between, in the caller's write transaction."""
+    closed = _close(connection, attempt_id, grading, now, by)
+    if closed and _write_grades(connection, attempt_id, grading, now) != len(grading.rows):
+        grading = _grade(connection, attempt)
+        _write_grades(connection, attempt_id, grading, now)
+        connection.execute(
             _RESCORE_ATTEMPT,
             {
                 "attempt_id": attempt_id,
@@ -639,8 +653,28 @@ def submit_attempt(
                 "new_max_score": grading.max_score,
             },
         )
-    session.expire_all()
-    return attempt
+
+
+def submit_in_write_transaction(
+    connection: Connection,
+    attempt: AutosaveTarget,
+    by: str = "student",
+    now: datetime | None = None,
+) -> None:
+    """SQLite, on an ``autocommit_connection``: ``submit_attempt`` without a session. The
+    attempt and its answers were read outside any transaction; the grading runs outside the
+    write lock too; then ``BEGIN IMMEDIATE``, the close and the grades, ``COMMIT``."""
+    now = now or utcnow()
+    if attempt.state != "in_progress":
+        return
+    grading = _grade(connection, attempt, attempt.answers)
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    try:
+        _close_and_grade(connection, attempt.id, attempt, grading, now, by)
+    except BaseException:
+        connection.exec_driver_sql("ROLLBACK")
+        raise
+    connection.exec_driver_sql("COMMIT")
 
 
 _ATTEMPTS = Attempt.__table__
@@ -664,7 +698,9 @@ _RESCORE_ATTEMPT = (
 )
 
 
-def _close(session: Session, attempt_id: int, grading: _Grading, now: datetime, by: str) -> bool:
+def _close(
+    connection: Connection, attempt_id: int, grading: _Grading, now: datetime, by: str
+) -> bool:
     """Close the attempt with its score if it is still in progress; whether it was."""
     values = {
         "attempt_id": attempt_id,
@@ -673,7 +709,7 @@ def _close(session: Session, attempt_id: int, grading: _Grading, now: datetime, 
         "now": now,
         "by": by,
     }
-    return _CLOSE_ATTEMPT.rowcount(session.connection(), values) == 1
+    return _CLOSE_ATTEMPT.rowcount(connection, values) == 1
 
 
 _GRADE_COLUMNS = ("fraction", "score", "max_score", "detail")
@@ -786,22 +822,22 @@ def _grades_parameters(attempt_id: int, grading: _Grading, now: datetime) -> dic
 
 
 def submit_as_read(
-    session: Session, read: Callable[[Connection], AutosaveTarget | None], by: str = "student"
+    read: Callable[[Connection], AutosaveTarget | None], by: str = "student"
 ) -> bool:
     """Submit the attempt that ``read(connection)`` returns (the API's submission, read in one
-    query): on PostgreSQL on an ``autocommit_connection`` in three round trips
-    (``submit_in_one_statement``); elsewhere ``submit_attempt`` on the session, which the
-    caller commits. False, with nothing written, when ``read`` returns None."""
-    if session.get_bind().dialect.name == "postgresql":
-        with autocommit_connection() as connection:
-            attempt = read(connection)
-            if attempt is not None:
-                submit_in_one_statement(connection, attempt, by=by)
-    else:
-        attempt = read(late_write_connection(session))  # graded before the write lock
-        if attempt is not None:
-            submit_attempt(session, attempt, by=by)
-    return attempt is not None
+    query) on an ``autocommit_connection``: on PostgreSQL in three round trips
+    (``submit_in_one_statement``), on SQLite in one write transaction after the grading
+    (``submit_in_write_transaction``). False, with nothing written, when ``read`` returns
+    None."""
+    with autocommit_connection() as connection:
+        attempt = read(connection)
+        if attempt is None:
+            return False
+        if connection.dialect.name == "postgresql":
+            submit_in_one_statement(connection, attempt, by=by)
+        else:
+            submit_in_write_transaction(connection, attempt, by=by)
+    return True
 
 
 def submit_in_one_statement(
@@ -835,12 +871,11 @@ def submit_in_one_statement(
         )
 
 
-def _write_grades(session: Session, attempt_id: int, grading: _Grading, now: datetime) -> int:
+def _write_grades(connection: Connection, attempt_id: int, grading: _Grading, now: datetime) -> int:
     """Every slot's grade onto its stored response (a row for a slot left blank), if the stored
     answer is the one graded; returns the number of rows written."""
     if not grading.rows:
         return 0
-    connection = session.connection()
     if connection.dialect.name == "postgresql":
         return _GRADES_FROM_JSON.rowcount(connection, _grades_parameters(attempt_id, grading, now))
     params: dict[str, Any] = {"attempt_id": attempt_id, "saved_at": now}

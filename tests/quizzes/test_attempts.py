@@ -393,6 +393,5 @@ def test_a_submission_read_with_its_answers_grades_an_answer_saved_after_the_rea
         def read(connection):
             return own_attempt_with_answers(connection, late.public_id, known, student)
 
-        assert attempts.submit_as_read(db.session, read) is True
-        db.session.commit()
+        assert attempts.submit_as_read(read) is True
     late.assert_graded_with_it()

@@ -235,11 +235,11 @@ def test_an_error_in_a_fast_submission_leaves_it_to_flask(app, saving, monkeypat
     calls = []
     real = routes.attempt_service.submit_as_read
 
-    def fails_once(session, read, by="student"):
+    def fails_once(read, by="student"):
         calls.append(1)
         if len(calls) == 1:
             raise RuntimeError("the database went away")
-        return real(session, read, by)
+        return real(read, by)
 
     monkeypatch.setattr(routes.attempt_service, "submit_as_read", fails_once)
     reply = saving["submit"]()

@@ -171,9 +171,9 @@ def submitted_body(review_url: str) -> dict:
 
 def quick_submit(public_id: str, sign_in: tuple[int, int]) -> bool:
     """The API submission as the view makes it, for ``fast_path`` (the session's claim read
-        already, no request context): True when submitted, now or before, and committed; False,
-        with nothing written, when the read finds nothing (the view's checks then answer). Once
-    this server has kept the attempt's layout, the attempt and its answers are one query."""
+    already, no request context): True when submitted, now or before; False, with nothing
+    written, when the read finds nothing (the view's checks then answer). Once this server has
+    kept the attempt's layout, the attempt and its answers are one query."""
     known = attempt_service.known_layout(public_id)  # kept by this student's autosaves
 
     def read(connection):
@@ -181,14 +181,7 @@ def quick_submit(public_id: str, sign_in: tuple[int, int]) -> bool:
             return own_attempt_for_autosave(connection, public_id, sign_in=sign_in)
         return own_attempt_with_answers(connection, public_id, known, sign_in)
 
-    try:
-        submitted = attempt_service.submit_as_read(db.session, read, by="student")
-        if submitted:
-            db.session.commit()
-    except Exception:
-        db.session.rollback()  # nothing half-written stays: Flask submits it again
-        raise
-    return submitted
+    return attempt_service.submit_as_read(read, by="student")
 
 
 def _saved(result: attempt_service.SaveResult):
@@ -242,10 +235,7 @@ def submit(public_id: str):
     in one query that also checks the session's sign-in (``own_attempt_for_autosave``, no user
     loaded); when that finds nothing, the usual checks answer 401, 403 or 404.
     """
-    attempt_service.submit_as_read(
-        db.session, lambda connection: _own_attempt(connection, public_id), by="student"
-    )
-    db.session.commit()
+    attempt_service.submit_as_read(lambda connection: _own_attempt(connection, public_id))
     # Submitted now or before: either way the answer is the same (and the attempt, expired by
     # the submission, is not read again for it).
     return jsonify(submitted_body(url_for("student.review", public_id=public_id)))
