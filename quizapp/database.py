@@ -134,21 +134,18 @@ def autocommit_connection() -> Iterator[Connection]:
     _thread_held.busy = True
     try:
         yield connection
-        if connection.invalidated:  # the database dropped it (the caller saw the error)
-            raise _Dropped
-        if connection.in_transaction():  # SQLAlchemy's own bookkeeping; nothing was begun
+        # SQLAlchemy's own bookkeeping only: nothing was begun on the database.
+        if connection.in_transaction() and not connection.invalidated:
             connection.commit()
-    except BaseException as exc:
+    except BaseException:
         _release(target, connection)
-        if not isinstance(exc, _Dropped):
-            raise
+        raise
     finally:
         _thread_held.busy = False
-    _thread_held.used_at = time.monotonic()
-
-
-class _Dropped(Exception):
-    """The thread's connection was invalidated during a use that otherwise succeeded."""
+    if connection.invalidated:  # the database dropped it (the caller saw the error)
+        _release(target, connection)
+    else:
+        _thread_held.used_at = time.monotonic()
 
 
 _thread_held = threading.local()

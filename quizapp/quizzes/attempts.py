@@ -448,11 +448,6 @@ def remember_layout(public_id: str, attempt_id: int, layout: list[dict[str, Any]
     remember(_app_cache("quizapp_layouts"), public_id, (attempt_id, layout))
 
 
-def knows_layout(public_id: str) -> bool:
-    """Whether this server has kept the attempt's layout (``remember_layout``)."""
-    return public_id in _app_cache("quizapp_layouts")
-
-
 def known_layout(public_id: str) -> tuple[int, list[dict[str, Any]]] | None:
     """The attempt's id and layout if this server has kept them (``remember_layout``)."""
     return _app_cache("quizapp_layouts").get(public_id)
@@ -591,11 +586,6 @@ def _grade(
     return _Grading(seen, rows, round(total, 4), round(maximum, 4))
 
 
-def _answers_read(attempt: Attempt | AutosaveTarget) -> dict[int, Any] | None:
-    """The stored answers read with the attempt, if they were."""
-    return attempt.answers if isinstance(attempt, AutosaveTarget) else None
-
-
 def submit_attempt(
     session: Session,
     attempt: Attempt | AutosaveTarget,
@@ -604,8 +594,9 @@ def submit_attempt(
 ) -> Attempt | AutosaveTarget:
     """Grade and close an attempt. Submitting again returns the graded attempt unchanged.
 
-    ``attempt`` is the ORM object or, for the submission a whole class sends at once, the
-    attempt as read in one query (``AutosaveTarget``); only its id, state and layout are used.
+    ``attempt`` is the ORM object or an ``AutosaveTarget``; only its id, state and layout are
+    used (the API's submission, which a whole class sends at once, goes through
+    ``submit_as_read`` instead, on an autocommit connection).
 
     Grading happens before the write lock is taken (SQLite has one lock for the whole database,
     and a class submits at once, so the lock is held for two statements, not for the grading):
@@ -624,7 +615,7 @@ def submit_attempt(
     if attempt.state != "in_progress":
         return attempt
     attempt_id = attempt.id  # read now: ending a deferred transaction expires the attempt
-    grading = _grade(session.connection(), attempt, _answers_read(attempt))
+    grading = _grade(session.connection(), attempt)
     begin_write_phase(session)
     _close_and_grade(session.connection(), attempt_id, attempt, grading, now, by)
     session.expire_all()

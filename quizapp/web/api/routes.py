@@ -109,7 +109,7 @@ def quick_save_payload(
     owner, the state and the deadline itself."""
     if sign_in is None or not isinstance(payload, dict) or "fields" in payload:
         return None
-    if not attempt_service.knows_layout(public_id):
+    if attempt_service.known_layout(public_id) is None:
         target = own_attempt_for_autosave(connection, public_id, sign_in=sign_in)
         if target is None:
             return None
