@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Letters that do not decompose into a base letter plus a combining mark but that a learner
 # typing on an English keyboard writes without the mark (Azerbaijani and Turkish first).
@@ -33,12 +34,25 @@ def fold_diacritics(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+# Grading a class compares every typed answer with the same few accepted variants, and many
+# students type the same answer: the canonical forms are remembered (bounded, least recently
+# used first out). Answers longer than this are normalised each time, not kept.
+_REMEMBERED_LENGTH = 200
+
+
 def normalise_answer(
     text: str, *, case_sensitive: bool = False, ignore_diacritics: bool = False
 ) -> str:
     """Canonical form of a typed answer: NFC, straight quotes, single spaces, trimmed;
     case-folded unless case matters; diacritics folded when the question allows it."""
-    text = unicodedata.normalize("NFC", str(text)).translate(_QUOTES)
+    text = str(text)
+    if len(text) > _REMEMBERED_LENGTH:
+        return _normalise(text, case_sensitive, ignore_diacritics)
+    return _remembered_normalise(text, case_sensitive, ignore_diacritics)
+
+
+def _normalise(text: str, case_sensitive: bool, ignore_diacritics: bool) -> str:
+    text = unicodedata.normalize("NFC", text).translate(_QUOTES)
     text = _SPACES.sub(" ", text).strip().strip(".")
     if ignore_diacritics:
         text = fold_diacritics(text)
@@ -46,6 +60,9 @@ def normalise_answer(
         # Turkish dotted capital İ lower-cases to 'i̇' (with a combining dot): fold it first.
         text = text.replace("İ", "i").casefold()
     return text
+
+
+_remembered_normalise = lru_cache(maxsize=4096)(_normalise)
 
 
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+$")

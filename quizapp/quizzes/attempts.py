@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Integer, and_, bindparam, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -286,9 +286,17 @@ class AutosaveTarget:
     deadline_at: datetime | None
     layout: list[dict[str, Any]]
     slot_checked: bool  # the slot's answer was checked (instant feedback) and is final
-    # The stored answers by slot (each with slot, client_seq and answer), when the submission
-    # read them with the attempt (``quizapp.web.access.own_attempt_with_answers``).
-    answers: dict[int, Any] | None = None
+    # The stored answers by slot, when the submission read them with the attempt
+    # (``quizapp.web.access.own_attempt_with_answers``).
+    answers: dict[int, StoredAnswer] | None = None
+
+
+class StoredAnswer(NamedTuple):
+    """A slot's stored answer as grading reads it."""
+
+    slot: int
+    client_seq: int
+    answer: Any
 
 
 def refuse_closed(state: str, submitted_by: str | None) -> None:
@@ -659,13 +667,20 @@ def submit_in_write_transaction(
     if attempt.state != "in_progress":
         return
     grading = _grade(connection, attempt, attempt.answers)
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    _BEGIN_IMMEDIATE.rowcount(connection, {})
     try:
         _close_and_grade(connection, attempt.id, attempt, grading, now, by)
     except BaseException:
-        connection.exec_driver_sql("ROLLBACK")
+        _ROLLBACK.rowcount(connection, {})
         raise
-    connection.exec_driver_sql("COMMIT")
+    _COMMIT.rowcount(connection, {})
+
+
+# SQLite's transaction statements, run as the submission's other statements are (straight on
+# the cursor: through ``exec_driver_sql`` they cost a tenth of the submission).
+_BEGIN_IMMEDIATE = CursorStatement(lambda dialect: text("BEGIN IMMEDIATE"))
+_COMMIT = CursorStatement(lambda dialect: text("COMMIT"))
+_ROLLBACK = CursorStatement(lambda dialect: text("ROLLBACK"))
 
 
 _ATTEMPTS = Attempt.__table__
@@ -703,52 +718,37 @@ def _close(
     return _CLOSE_ATTEMPT.rowcount(connection, values) == 1
 
 
-_GRADE_COLUMNS = ("fraction", "score", "max_score", "detail")
-_GRADED_ROW_COLUMNS = ("slot", "version_id", "client_seq", *_GRADE_COLUMNS)
-_GRADE_UPSERTS: dict[int, CursorStatement] = {}
+_SAVED_AT = bindparam("saved_at", type_=Response.__table__.c.saved_at.type)
+# SQLite: every slot's grade in one upsert from one JSON parameter (the rows as an array):
+#
+#     INSERT INTO response (…) SELECT … FROM json_each(:grades)
+#     ON CONFLICT (attempt_id, slot) DO UPDATE SET fraction, score, max_score, detail
+#     WHERE the stored sequence number is the one graded
+#
+# A slot graded blank is inserted with sequence number 0 (no save stores 0, so a row that an
+# autosave created meanwhile is left alone) and JSON null as its answer, as ``_response_row``
+# says; a grade without detail gets JSON null as its detail, as the JSON column stores None.
+# rowcount: the rows written. One statement, not one per slot: the write lock is held while
+# Python waits for its turn between statements. One JSON parameter, not seven per slot: binding
+# 140 parameters through their types cost a fifth of a submission's CPU; Python's json encoder
+# writes the array in a few microseconds. (``->`` keeps the detail as JSON text; ``->>`` reads a
+# number as a number. "WHERE true" is how SQLite tells an upsert's SELECT from a join.)
+_GRADES_FROM_JSON_SQLITE = CursorStatement(
+    lambda dialect: text(
+        "INSERT INTO response (attempt_id, slot, version_id, answer, client_seq, saved_at, "
+        "fraction, score, max_score, detail) "
+        "SELECT :attempt_id, g.value ->> 'slot', g.value ->> 'version_id', 'null', "
+        "g.value ->> 'client_seq', :saved_at, g.value ->> 'fraction', g.value ->> 'score', "
+        "g.value ->> 'max_score', g.value -> 'detail' "
+        "FROM json_each(:grades) AS g WHERE true "
+        "ON CONFLICT (attempt_id, slot) DO UPDATE SET fraction = excluded.fraction, "
+        "score = excluded.score, max_score = excluded.max_score, detail = excluded.detail "
+        "WHERE response.client_seq = excluded.client_seq"
+    ).bindparams(_SAVED_AT)
+)
 
 
-def _grades_statement(count: int) -> CursorStatement:
-    """``count`` slots' grades in one statement (built once per size; SQLite — PostgreSQL takes
-    the same upsert with the rows as one JSON array, ``_GRADES_FROM_JSON``):
-
-        INSERT INTO response (…) VALUES (…), (…), …
-        ON CONFLICT (attempt_id, slot) DO UPDATE SET fraction, score, max_score, detail
-        WHERE the stored sequence number is the one graded
-
-    A slot graded blank is inserted with sequence number 0 (no save stores 0, so a row that
-    an autosave created meanwhile is left alone) and JSON null as its answer, as
-    ``_response_row`` says; the attempt and the time are one parameter each. rowcount: the rows
-    written. One statement, not one per slot: on SQLite the write lock is held while Python
-    waits for its turn between statements. Written as SQL text because SQLAlchemy does not
-    cache a many-row VALUES clause (it would compile the statement anew on every submission)."""
-    cached = _GRADE_UPSERTS.get(count)
-    if cached is not None:
-        return cached
-    table = Response.__table__
-    rows = ", ".join(
-        f"(:attempt_id, {', '.join(f':{name}_{n}' for name in _GRADED_ROW_COLUMNS)}, "
-        "'null', :saved_at)"
-        for n in range(count)
-    )
-    updates = ", ".join(f"{name} = excluded.{name}" for name in _GRADE_COLUMNS)
-    sql = (
-        f"INSERT INTO {table.name} (attempt_id, {', '.join(_GRADED_ROW_COLUMNS)}, answer, "
-        f"saved_at) VALUES {rows} "
-        f"ON CONFLICT (attempt_id, slot) DO UPDATE SET {updates} "
-        f"WHERE {table.name}.client_seq = excluded.client_seq"
-    )
-    binds = [bindparam("saved_at", type_=table.c.saved_at.type)] + [
-        bindparam(f"{name}_{n}", type_=table.c[name].type)
-        for n in range(count)
-        for name in _GRADED_ROW_COLUMNS
-    ]
-    statement = text(sql).bindparams(*binds)
-    cached = _GRADE_UPSERTS[count] = CursorStatement(lambda dialect: statement)
-    return cached
-
-
-# PostgreSQL: the same upsert with the rows as one JSON array, one SQL text for any number of
+# PostgreSQL: the same upsert, the rows as one JSON array too, one SQL text for any number of
 # slots. psycopg re-parses every statement longer than 4,096 characters on each execution (its
 # query cache skips them); a 20-slot VALUES list is longer, and parsing it was a third of a
 # submission's CPU. One JSON parameter, not an array per column: Python's json encoder writes it
@@ -767,7 +767,6 @@ _GRADES_FROM_JSON_SQL = (
     "score = excluded.score, max_score = excluded.max_score, detail = excluded.detail "
     "WHERE response.client_seq = excluded.client_seq"
 )
-_SAVED_AT = bindparam("saved_at", type_=Response.__table__.c.saved_at.type)
 _GRADES_FROM_JSON = CursorStatement(
     lambda dialect: text(_GRADES_FROM_JSON_SQL.format(only_if="")).bindparams(_SAVED_AT)
 )
@@ -806,7 +805,7 @@ _RESCORE_AND_GRADE = _with_grades(
 
 
 def _grades_parameters(attempt_id: int, grading: _Grading, now: datetime) -> dict[str, Any]:
-    """The parameters of the PostgreSQL grades upsert: the rows as one JSON array."""
+    """The parameters of the grades upsert: the rows as one JSON array."""
     seen = grading.seen
     rows = [row | {"client_seq": seen.get(row["slot"], 0)} for row in grading.rows]
     return {"attempt_id": attempt_id, "saved_at": now, "grades": json.dumps(rows)}
@@ -867,13 +866,10 @@ def _write_grades(connection: Connection, attempt_id: int, grading: _Grading, no
     answer is the one graded; returns the number of rows written."""
     if not grading.rows:
         return 0
-    if connection.dialect.name == "postgresql":
-        return _GRADES_FROM_JSON.rowcount(connection, _grades_parameters(attempt_id, grading, now))
-    params: dict[str, Any] = {"attempt_id": attempt_id, "saved_at": now}
-    for n, row in enumerate(grading.rows):
-        values = dict(row, client_seq=grading.seen.get(row["slot"], 0))
-        params.update((f"{name}_{n}", values[name]) for name in _GRADED_ROW_COLUMNS)
-    return _grades_statement(len(grading.rows)).rowcount(connection, params)
+    upsert = (
+        _GRADES_FROM_JSON if connection.dialect.name == "postgresql" else _GRADES_FROM_JSON_SQLITE
+    )
+    return upsert.rowcount(connection, _grades_parameters(attempt_id, grading, now))
 
 
 def past_grace(

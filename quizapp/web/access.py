@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import Connection, and_, bindparam, select
+from sqlalchemy import JSON, Connection, and_, bindparam, func, literal_column, select, type_coerce
 
 from quizapp.database import CursorStatement
 from quizapp.extensions import db
@@ -26,7 +26,7 @@ from quizapp.models import (
     SchoolClass,
     User,
 )
-from quizapp.quizzes.attempts import AutosaveTarget
+from quizapp.quizzes.attempts import AutosaveTarget, StoredAnswer
 
 
 def class_for_staff(class_id: int) -> SchoolClass:
@@ -139,21 +139,37 @@ _AUTOSAVE_TARGET = (
 
 _AUTOSAVE_TARGET_ON_CURSOR = CursorStatement(lambda dialect: _AUTOSAVE_TARGET)
 
-# The submission's one query: the attempt, its owner's standing and every stored answer (a row
-# per answer; one row without an answer when none is stored).
+
+# The submission's one query: the attempt, its owner's standing and every stored answer, the
+# answers as one JSON array of [slot, client_seq, answer] (a row per answer would repeat the
+# attempt's columns and convert them again on each row; the array is decoded in one go).
+def _stored_answers_array(dialect_name: str):
+    if dialect_name == "postgresql":
+        array = func.coalesce(
+            func.json_agg(
+                func.json_build_array(Response.slot, Response.client_seq, Response.answer)
+            ),
+            literal_column("'[]'::json"),
+        )
+    else:  # SQLite: json() keeps the stored answer as JSON inside the array, not as a string
+        array = func.json_group_array(
+            func.json_array(Response.slot, Response.client_seq, func.json(Response.answer))
+        )
+    return type_coerce(
+        select(array).where(Response.attempt_id == Attempt.id).scalar_subquery(), JSON()
+    ).label("answers")
+
+
 _SUBMISSION_TARGET = CursorStatement(
-    lambda dialect: (
+    lambda dialect_name: (
         select(
             Attempt.id,
             Attempt.state,
             Attempt.submitted_by,
             Attempt.deadline_at,
-            Response.slot,
-            Response.client_seq,
-            Response.answer,
+            _stored_answers_array(dialect_name),
         )
         .join(User, User.id == Attempt.student_id)
-        .outerjoin(Response, Response.attempt_id == Attempt.id)
         .where(Attempt.public_id == bindparam("public_id"), User.holds_session_of_student())
     )
 )
@@ -208,18 +224,17 @@ def own_attempt_with_answers(
     does, where ``known`` (the attempt's id and layout, as this server kept them; they never
     change) saves reading the layout. None when anything does not match."""
     parameters = {"public_id": public_id, "user_id": sign_in[0], "generation": sign_in[1]}
-    rows = _SUBMISSION_TARGET.all(connection, parameters)
-    if not rows or rows[0].id != known[0]:
+    row = _SUBMISSION_TARGET.first(connection, parameters)
+    if row is None or row.id != known[0]:
         return None
-    first = rows[0]
     return AutosaveTarget(
-        id=first.id,
-        state=first.state,
-        submitted_by=first.submitted_by,
-        deadline_at=first.deadline_at,
+        id=row.id,
+        state=row.state,
+        submitted_by=row.submitted_by,
+        deadline_at=row.deadline_at,
         layout=known[1],
         slot_checked=False,
-        answers={row.slot: row for row in rows if row.slot is not None},
+        answers={stored[0]: StoredAnswer(*stored) for stored in row.answers or ()},
     )
 
 

@@ -92,6 +92,18 @@ def test_short_answer_respects_case_and_diacritic_options():
     assert not qtype.grade(strict, "bakı").is_correct
 
 
+def test_normalised_forms_are_the_same_remembered_or_not():
+    # Short answers are remembered, long ones normalised each time: the same canonical form
+    # either way, and each set of options remembered apart.
+    short = "  Şəhidlər   Xiyabanı. "
+    long = short + "x" * 300
+    for _ in range(2):
+        assert normalise_answer(short) == "şəhidlər xiyabanı"
+        assert normalise_answer(short, ignore_diacritics=True) == "sehidler xiyabani"
+        assert normalise_answer(short, case_sensitive=True) == "Şəhidlər Xiyabanı"
+        assert normalise_answer(long, ignore_diacritics=True) == "sehidler xiyabani. " + "x" * 300
+
+
 def test_fold_diacritics_covers_azerbaijani_letters():
     assert fold_diacritics("Şəhidlər Xiyabanı ğöüçİ") == "Sehidler Xiyabani goucI"
     assert normalise_answer("ŞƏHİDLƏR", ignore_diacritics=True) == "sehidler"
