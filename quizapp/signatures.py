@@ -14,13 +14,14 @@ the keys it was checked with. Nothing about the rules changes:
 
 from __future__ import annotations
 
+import hmac
 import time
 from datetime import datetime
 
 from flask import Flask, Request, current_app, g, request, session
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect, same_origin
-from itsdangerous import BadSignature
+from itsdangerous import BadData, BadSignature, URLSafeTimedSerializer
 
 from quizapp.caching import remember
 
@@ -49,24 +50,42 @@ class RememberingSessionInterface(SecureCookieSessionInterface):
         max_age = app.permanent_session_lifetime.total_seconds()
         return data if 0 <= time.time() - signed_at <= max_age else None
 
+    def verified(self, app: Flask, cookie: str) -> dict | None:
+        """The data of a session cookie, verified now if this process has not verified it
+        before (and remembered), to read, not to change; None if it does not verify, has
+        expired, or holds a value that cannot be shared between requests (the caller then
+        leaves the request to Flask)."""
+        key = self._key(app, cookie)
+        if key in self._verified:
+            return self.remembered(app, cookie)
+        found = self._verify(app, cookie)
+        return found if found is not None and key in self._verified else None
+
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         cookie = request.cookies.get(self.get_cookie_name(app))
         if not cookie or not app.secret_key:
             return super().open_session(app, request)
-        max_age = int(app.permanent_session_lifetime.total_seconds())
-        key = self._key(app, cookie)
-        if key in self._verified:
+        if self._key(app, cookie) in self._verified:
             data = self.remembered(app, cookie)
             # None: expired, as itsdangerous would say (an empty session).
             return self.session_class(data) if data is not None else self.session_class()
+        data = self._verify(app, cookie)
+        return self.session_class(data) if data is not None else self.session_class()
+
+    def _verify(self, app: Flask, cookie: str) -> dict | None:
+        """Verify a cookie as Flask does (signature and age); remember it if every value in it
+        can be shared. None: a bad signature or an expired cookie (an empty session)."""
+        if not app.secret_key:
+            return None
+        max_age = int(app.permanent_session_lifetime.total_seconds())
         serializer = self.get_signing_serializer(app)
         try:
             data, signed_at = serializer.loads(cookie, max_age=max_age, return_timestamp=True)
         except BadSignature:
-            return self.session_class()
+            return None
         if all(isinstance(value, _IMMUTABLE) for value in data.values()):
-            remember(self._verified, key, (signed_at.timestamp(), data), _LIMIT)
-        return self.session_class(data)
+            remember(self._verified, self._key(app, cookie), (signed_at.timestamp(), data), _LIMIT)
+        return data
 
 
 class RememberingCSRFProtect(CSRFProtect):
@@ -113,6 +132,37 @@ class RememberingCSRFProtect(CSRFProtect):
             current_app.config["WTF_CSRF_TIME_LIMIT"] is None
             and bool(token and session_token)
             and self._key(token, session_token) in self._verified
+        )
+
+    def verified(self, token: str | None, session_token: str | None) -> bool:
+        """Whether a token is good for this session token, as Flask-WTF's ``validate_csrf``
+        decides (its signature, and the session token it signs), outside a request: remembered,
+        or verified now and remembered. Always False when a time limit is set (then only
+        Flask-WTF decides). The HTTPS Referer rule is the caller's (``referrer_problem``)."""
+        if self.remembered(token, session_token):
+            return True
+        config = current_app.config
+        if config["WTF_CSRF_TIME_LIMIT"] is not None or not (token and session_token):
+            return False
+        if not self._signs(token, session_token):
+            return False
+        remember(self._verified, self._key(token, session_token), True, _LIMIT)
+        return True
+
+    @staticmethod
+    def _signs(token: str, session_token: str) -> bool:
+        """Flask-WTF's check: the token is this app's signature of the session's token."""
+        secret = current_app.config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
+        if not secret:
+            return False
+        try:
+            signed = URLSafeTimedSerializer(secret, salt="wtf-csrf-token").loads(token)
+        except BadData:
+            return False
+        return (
+            isinstance(signed, str)
+            and isinstance(session_token, str)
+            and hmac.compare_digest(session_token, signed)
         )
 
     def protect(self, apply_exemptions: bool = False) -> None:

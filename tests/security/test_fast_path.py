@@ -1,7 +1,8 @@
 """The fast path (quizapp/web/api/fast_path.py): an autosave or a submission is answered
 without Flask's dispatch — with the same answer, the same headers and the same rules; the
-cookie, the CSRF token and the attempt are verified by Flask, Flask-WTF and one query the first
-time a process meets them. Whatever it may not decide goes to Flask untouched."""
+cookie and the CSRF token are verified by the checks Flask and Flask-WTF make, and the attempt
+by one query, the first time a process meets them. Whatever it may not decide goes to Flask
+untouched."""
 
 from __future__ import annotations
 
@@ -137,8 +138,8 @@ def _forget_everything(app) -> None:
 
 def test_a_save_new_to_this_process_is_verified_once_and_skips_flask(app, client, saving):
     """Cookie, token and attempt unknown here (a student's first save in another server
-    process): Flask verifies the cookie and Flask-WTF the token, the attempt is read once, the
-    save is stored without Flask's dispatch — and from then on all three are remembered."""
+    process): the cookie's and the token's signatures are checked, the attempt is read once,
+    the save is stored without Flask — and from then on all three are remembered."""
     _forget_everything(app)
     first_here = saving["save"]("Baku", 2)
     assert first_here.status_code == 200 and first_here.json["saved"] is True
@@ -261,11 +262,10 @@ def test_the_page_that_served_the_quiz_prepares_its_first_autosave(app, client, 
     for this session, so good by construction): the page's first save, usually sent to the
     same process, is answered without verifying anything again. Another token is still
     verified in full."""
-    from quizapp.web.api import fast_path
-
+    csrf = app.extensions["csrf"]
     verified = []
-    real = fast_path._verified_by_flask
-    monkeypatch.setattr(fast_path, "_verified_by_flask", lambda a: verified.append(1) or real(a))
+    real = type(csrf)._signs
+    monkeypatch.setattr(csrf, "_signs", lambda *args: verified.append(1) or real(*args))
     login_as(client, world.student)
     public_id, slot, _page, token = short_answer_page(app, client, world)
     assert public_id in app.extensions["quizapp_layouts"]
@@ -278,3 +278,31 @@ def test_the_page_that_served_the_quiz_prepares_its_first_autosave(app, client, 
         url, json={"slot": slot, "answer": "Baku", "seq": 2}, headers={"X-CSRFToken": "forged"}
     )
     assert forged.status_code == 400 and verified == [1]
+
+
+def test_a_session_that_cannot_be_shared_is_left_to_flask(app, client, saving):
+    """A session holding a value that may change in place (a flashed message's list) is never
+    remembered: its save, new to this process, is answered by Flask, and stored."""
+    _forget_everything(app)
+    with client.session_transaction() as session:
+        session["_flashes"] = [("message", "Welcome back")]
+    reply = saving["save"]("Baku", 6)
+    assert reply.status_code == 200 and reply.json["saved"] is True and saving["flask"] == [1]
+    remembered = app.session_interface._verified.values()
+    assert all("_flashes" not in data for _signed_at, data in remembered)
+
+
+def test_a_token_signed_with_another_key_is_refused(app, client, saving):
+    """A token that signs the session's token, but with another secret key, is Flask-WTF's to
+    refuse, and nothing is remembered or stored."""
+    from itsdangerous import URLSafeTimedSerializer
+
+    before = stored(app, saving["public_id"])
+    _forget_everything(app)
+    with client.session_transaction() as session:
+        session_token = session["csrf_token"]
+    other = URLSafeTimedSerializer("another key", salt="wtf-csrf-token").dumps(session_token)
+    reply = saving["save"]("Baku", 7, headers={"X-CSRFToken": other})
+    assert reply.status_code == 400 and saving["flask"] == [1]
+    assert not app.extensions["csrf"]._verified
+    assert stored(app, saving["public_id"]) == before

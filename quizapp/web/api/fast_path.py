@@ -3,9 +3,11 @@ submission at the end — answered without Flask's request dispatch.
 
 The session cookie and the CSRF token are taken as this process verified them before (not
 expired, not due for the session's once-a-minute idle refresh); the first time a process meets
-them, Flask opens the session (verifying the cookie) and Flask-WTF checks the token, in a
-request context, exactly as the ordinary path's before-request step does. The attempt's layout
-is read once per process by the query that checks the sign-in. The body must be a JSON object
+them, they are verified here, outside a request context, by the checks Flask's session and
+Flask-WTF's ``validate_csrf`` make (``signatures``: the cookie's signature and age, the token's
+signature of the session's token), and remembered. A cookie or token that does not verify, or
+a session holding a value that cannot be shared between requests, is left to Flask. The
+attempt's layout is read once per process by the query that checks the sign-in. The body must be a JSON object
 that the input guard accepts. Then the same rules are applied, by the same functions, as on
 the ordinary path: ``signatures`` (cookie, CSRF token, HTTPS Referer rule),
 ``security.idle_state`` (idle timeout), ``security.storable_json`` (what the database can
@@ -14,9 +16,9 @@ student, the attempt, its deadline and the checked mark as it writes) and for a 
 ``quick_submit`` (the API view's own submission, its read checking the sign-in), and
 ``security.headers_to_add``. Anything else — a refusal, an error, a save that the one
 statement does not store, a submission whose read finds nothing — goes to Flask untouched (the
-body is handed on), which answers it as always. A first save in a process costs one request
-context and one extra query more than the next (a whole class's first saves arrive together at
-the start of an exam). Measured in bench/load.py and bench/request_costs.py; docs/operations.md.
+body is handed on), which answers it as always. A first save in a process costs two signature checks and one
+extra query more than the next (a whole class's first saves arrive together at the start of an
+exam, half of them at a process that did not serve the quiz page). Measured in bench/load.py and bench/request_costs.py; docs/operations.md.
 """
 
 from __future__ import annotations
@@ -27,8 +29,6 @@ import time
 from typing import Any
 
 from flask import Flask
-from flask import session as flask_session
-from flask_wtf.csrf import CSRFError
 from werkzeug.datastructures import EnvironHeaders
 from werkzeug.http import parse_cookie
 
@@ -75,16 +75,10 @@ class FastPath:
             return None
         app = self.app
         with app.app_context():
-            session = _remembered_session(app, environ)
-            if session is not None and _csrf_remembered(app, environ, session):
-                return self._answer(environ, action, public_id, session, body)
-        # New to this process (its first save here, or a new page's token): Flask opens the
-        # session (verifying the cookie) and Flask-WTF checks the token, in a request context
-        # of their own, and both are remembered; anything they refuse goes to Flask.
-        with app.request_context(environ):
-            if not _verified_by_flask(app):
-                return None
-            return self._answer(environ, action, public_id, flask_session, body)
+            session = _verified_session(app, environ)
+            if session is None or not _csrf_verified(app, environ, session):
+                return None  # Flask answers what did not verify here
+            return self._answer(environ, action, public_id, session, body)
 
     def _answer(
         self, environ: dict, action: str, public_id: str, session, body: bytes
@@ -151,38 +145,25 @@ def _read_body(environ: dict) -> bytes | None:
     return body if len(body) == length else None
 
 
-def _remembered_session(app: Flask, environ: dict) -> dict[str, Any] | None:
+def _verified_session(app: Flask, environ: dict) -> dict[str, Any] | None:
     cookie = parse_cookie(environ).get(app.config["SESSION_COOKIE_NAME"])
     if not cookie or not app.secret_key:
         return None
-    remembered = getattr(app.session_interface, "remembered", None)
-    return remembered(app, cookie) if remembered else None
+    verified = getattr(app.session_interface, "verified", None)
+    return verified(app, cookie) if verified else None
 
 
-def _verified_by_flask(app: Flask) -> bool:
-    """In a request context: a signed-in session (its cookie verified as the session opened)
-    and a CSRF token that Flask-WTF accepts, as the ordinary path's before-request step checks
-    it (each remembered for the next save)."""
-    csrf = app.extensions.get("csrf")
-    if csrf is None or not app.config.get("WTF_CSRF_ENABLED", True):
-        return False
-    if not flask_session.get("_user_id"):
-        return False
-    try:
-        csrf.protect()
-    except CSRFError:
-        return False
-    return True
-
-
-def _csrf_remembered(app: Flask, environ: dict, session: dict) -> bool:
+def _csrf_verified(app: Flask, environ: dict, session: dict) -> bool:
+    """The CSRF rules of the ordinary path's before-request step, for a JSON request: the
+    header's token signs the session's token (``RememberingCSRFProtect.verified``) and, over
+    HTTPS, the Referer is this site."""
     config = app.config
     csrf = app.extensions.get("csrf")
     if csrf is None or not config.get("WTF_CSRF_ENABLED", True):
         return False
     headers = EnvironHeaders(environ)
     token = csrf_header_token(config, headers.get)
-    if not csrf.remembered(token, session.get(config["WTF_CSRF_FIELD_NAME"])):
+    if not csrf.verified(token, session.get(config["WTF_CSRF_FIELD_NAME"])):
         return False
     secure = environ.get("wsgi.url_scheme") == "https"
     return referrer_problem(config, secure, headers.get("Referer"), headers.get("Host", "")) is None
