@@ -475,7 +475,7 @@ def quick_save(
     which checks everything else itself. None whenever that does not simply succeed (not
     remembered, not this student's, closed, late, checked, stale, a blank or unreadable
     answer): the caller then takes the full path, which says exactly why."""
-    known = _app_cache("quizapp_layouts").get(public_id)
+    known = known_layout(public_id)
     if known is None or not (_valid_number(slot) and _valid_number(seq)):
         return None
     attempt_id, layout = known

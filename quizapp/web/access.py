@@ -203,14 +203,7 @@ def own_attempt_for_autosave(
     row = _AUTOSAVE_TARGET_ON_CURSOR.first(connection, parameters)
     if row is None:
         return None
-    return AutosaveTarget(
-        id=row.id,
-        state=row.state,
-        submitted_by=row.submitted_by,
-        deadline_at=row.deadline_at,
-        layout=row.layout,
-        slot_checked=bool((row.detail or {}).get("checked")),
-    )
+    return _target(row, row.layout, slot_checked=bool((row.detail or {}).get("checked")))
 
 
 def own_attempt_with_answers(
@@ -227,14 +220,23 @@ def own_attempt_with_answers(
     row = _SUBMISSION_TARGET.first(connection, parameters)
     if row is None or row.id != known[0]:
         return None
+    answers = {stored[0]: StoredAnswer(*stored) for stored in row.answers or ()}
+    return _target(row, known[1], slot_checked=False, answers=answers)
+
+
+def _target(
+    row, layout: list[dict[str, Any]], slot_checked: bool, answers: dict | None = None
+) -> AutosaveTarget:
+    """An ``AutosaveTarget`` of a row holding the attempt's id, state, submitted_by and
+    deadline_at."""
     return AutosaveTarget(
         id=row.id,
         state=row.state,
         submitted_by=row.submitted_by,
         deadline_at=row.deadline_at,
-        layout=known[1],
-        slot_checked=False,
-        answers={stored[0]: StoredAnswer(*stored) for stored in row.answers or ()},
+        layout=layout,
+        slot_checked=slot_checked,
+        answers=answers,
     )
 
 
