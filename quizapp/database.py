@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections import namedtuple
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -170,7 +171,17 @@ def _held_connection(target: Engine) -> Connection:
         _release(held.engine, held)
     connection = _thread_held.connection = _autocommit(target.connect())
     _held_on(target).add(connection)
+    # A thread's local values go when it ends, and this marker's finalizer with them: a server
+    # that starts a thread per request (Werkzeug's) would otherwise keep a connection per
+    # request, and the pool would run dry. (A marker replaced by the next one gives back a
+    # connection ``_release`` already gave back: nothing happens.)
+    marker = _thread_held.end_marker = _ThreadEndMarker()
+    weakref.finalize(marker, _give_back, target, connection)
     return connection
+
+
+class _ThreadEndMarker:
+    """Kept in a thread's local values beside its connection; dropped when the thread ends."""
 
 
 def _held_on(engine: Engine) -> set[Connection]:
@@ -190,6 +201,11 @@ def _close_held(engine: Engine) -> None:
 def _release(engine: Engine, connection: Connection) -> None:
     if getattr(_thread_held, "connection", None) is connection:
         _thread_held.connection = None
+    _give_back(engine, connection)
+
+
+def _give_back(engine: Engine, connection: Connection) -> None:
+    """Close ``connection`` (back to its pool; closing a closed one does nothing)."""
     _held_on(engine).discard(connection)
     connection.close()
 

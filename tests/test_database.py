@@ -242,6 +242,34 @@ def test_a_thread_keeps_its_autocommit_connection_between_uses(app, monkeypatch)
         assert not connection.in_transaction()  # … and no transaction outlives the use
 
 
+def test_a_thread_that_ends_gives_its_autocommit_connection_back(app):
+    """A server that starts a thread per request (Werkzeug's, ``flask run``) must not keep a
+    connection per request: the pool would run dry after a class's first few autosaves and
+    the next request would wait for the pool's timeout."""
+    import threading
+
+    from quizapp.database import autocommit_engine
+
+    with app.app_context():
+        engine = db.engine
+        pool = (engine if engine.dialect.name == "sqlite" else autocommit_engine(engine)).pool
+        kept: list = []
+
+        def one_request():
+            with app.app_context(), autocommit_connection() as connection:
+                connection.execute(text("SELECT 1"))
+                kept.append(connection)
+
+        # More short-lived threads than the pool holds with its overflow.
+        for _ in range(pool.size() + pool._max_overflow + 5):
+            worker = threading.Thread(target=one_request)
+            worker.start()
+            worker.join()
+        assert len(kept) == pool.size() + pool._max_overflow + 5
+        assert all(connection.closed for connection in kept)
+        assert pool.checkedout() == 0
+
+
 # A small table of its own: the statement's values go through the columns' types as they would
 # through Connection.execute (a timezone-aware time, a JSON document).
 _probe = sa.Table(

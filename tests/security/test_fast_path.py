@@ -57,6 +57,7 @@ def saving(app, client, world):
         "save": save,
         "submit": submit,
         "flask": flask_requests,
+        "token": token,
     }
 
 
@@ -306,3 +307,41 @@ def test_a_token_signed_with_another_key_is_refused(app, client, saving):
     assert reply.status_code == 400 and saving["flask"] == [1]
     assert not app.extensions["csrf"]._verified
     assert stored(app, saving["public_id"]) == before
+
+
+def test_a_server_with_a_thread_per_request_keeps_saving(app, client, saving):
+    """Werkzeug's server (``make run``) starts a thread per request: more saves than the
+    connection pool holds are each answered at once, and every connection goes back."""
+    import threading
+    import urllib.request
+
+    from werkzeug.serving import make_server
+
+    from quizapp.database import autocommit_engine
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving.start()
+    url = f"http://127.0.0.1:{server.server_port}/api/attempts/{saving['public_id']}/answers"
+    headers = {
+        "Content-Type": "application/json",
+        "Cookie": f"session={client.get_cookie('session').value}",
+        "X-CSRFToken": saving["token"],
+    }
+    with app.app_context():
+        engine = db.engine
+        pool = (engine if engine.dialect.name == "sqlite" else autocommit_engine(engine)).pool
+    saves = pool.size() + pool._max_overflow + 5
+    kept_here = pool.checkedout()  # this thread's own, from the fixture's first save
+    try:
+        for seq in range(2, 2 + saves):
+            body = json.dumps({"slot": saving["slot"], "answer": f"Baku {seq}", "seq": seq})
+            request = urllib.request.Request(url, body.encode(), headers, method="POST")
+            with urllib.request.urlopen(request, timeout=10) as reply:
+                assert json.load(reply)["saved"] is True
+    finally:
+        server.shutdown()
+        serving.join(timeout=5)
+    answer, seq, _score, _fraction = stored(app, saving["public_id"])["responses"][saving["slot"]]
+    assert (json.loads(answer), seq) == (f"Baku {1 + saves}", 1 + saves)
+    assert pool.checkedout() == kept_here
