@@ -176,7 +176,8 @@ def _held_connection(target: Engine) -> Connection:
     # request, and the pool would run dry. (A marker replaced by the next one gives back a
     # connection ``_release`` already gave back: nothing happens.)
     marker = _thread_held.end_marker = _ThreadEndMarker()
-    weakref.finalize(marker, _give_back, target, connection)
+    # Not at interpreter exit: the process's connections close with it.
+    weakref.finalize(marker, _give_back, target, connection).atexit = False
     return connection
 
 

@@ -319,6 +319,7 @@ def test_a_server_with_a_thread_per_request_keeps_saving(app, client, saving):
 
     from quizapp.database import autocommit_engine
 
+    threads_before = set(threading.enumerate())
     server = make_server("127.0.0.1", 0, app, threaded=True)
     serving = threading.Thread(target=server.serve_forever, daemon=True)
     serving.start()
@@ -341,7 +342,10 @@ def test_a_server_with_a_thread_per_request_keeps_saving(app, client, saving):
                 assert json.load(reply)["saved"] is True
     finally:
         server.shutdown()
-        serving.join(timeout=5)
+    # A request's thread may still be ending after its reply arrived (Werkzeug does not wait
+    # for them): wait until each has.
+    for thread in set(threading.enumerate()) - threads_before:
+        thread.join(timeout=10)
     answer, seq, _score, _fraction = stored(app, saving["public_id"])["responses"][saving["slot"]]
     assert (json.loads(answer), seq) == (f"Baku {1 + saves}", 1 + saves)
     assert pool.checkedout() == kept_here
