@@ -596,15 +596,14 @@ def _grade(
 
 def submit_attempt(
     session: Session,
-    attempt: Attempt | AutosaveTarget,
+    attempt: Attempt,
     by: str = "student",
     now: datetime | None = None,
-) -> Attempt | AutosaveTarget:
+) -> Attempt:
     """Grade and close an attempt. Submitting again returns the graded attempt unchanged.
 
-    ``attempt`` is the ORM object or an ``AutosaveTarget``; only its id, state and layout are
-    used (the API's submission, which a whole class sends at once, goes through
-    ``submit_as_read`` instead, on an autocommit connection).
+    The API's submission, which a whole class sends at once, goes through ``submit_as_read``
+    instead, on an autocommit connection.
 
     Grading happens before the write lock is taken (SQLite has one lock for the whole database,
     and a class submits at once, so the lock is held for two statements, not for the grading):

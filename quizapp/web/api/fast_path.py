@@ -7,18 +7,19 @@ them, they are verified here, outside a request context, by the checks Flask's s
 Flask-WTF's ``validate_csrf`` make (``signatures``: the cookie's signature and age, the token's
 signature of the session's token), and remembered. A cookie or token that does not verify, or
 a session holding a value that cannot be shared between requests, is left to Flask. The
-attempt's layout is read once per process by the query that checks the sign-in. The body must be a JSON object
-that the input guard accepts. Then the same rules are applied, by the same functions, as on
-the ordinary path: ``signatures`` (cookie, CSRF token, HTTPS Referer rule),
+attempt's layout is read once per process by the query that checks the sign-in. The body must
+be a JSON object that the input guard accepts. Then the same rules are applied, by the same
+functions, as on the ordinary path: ``signatures`` (cookie, CSRF token, HTTPS Referer rule),
 ``security.idle_state`` (idle timeout), ``security.storable_json`` (what the database can
 store), then for a save ``quick_save_payload`` (one statement that checks the sign-in, the
 student, the attempt, its deadline and the checked mark as it writes) and for a submission
 ``quick_submit`` (the API view's own submission, its read checking the sign-in), and
 ``security.headers_to_add``. Anything else — a refusal, an error, a save that the one
 statement does not store, a submission whose read finds nothing — goes to Flask untouched (the
-body is handed on), which answers it as always. A first save in a process costs two signature checks and one
-extra query more than the next (a whole class's first saves arrive together at the start of an
-exam, half of them at a process that did not serve the quiz page). Measured in bench/load.py and bench/request_costs.py; docs/operations.md.
+body is handed on), which answers it as always. A first save in a process costs two signature
+checks and one extra query more than the next (a whole class's first saves arrive together at
+the start of an exam, half of them at a process that did not serve the quiz page). Measured in
+bench/load.py and bench/request_costs.py; docs/operations.md.
 """
 
 from __future__ import annotations
